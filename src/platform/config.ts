@@ -1,0 +1,170 @@
+import Type, { type Static, type TSchema } from 'typebox';
+import Value from 'typebox/value';
+import { parseListenAddress } from './address.ts';
+
+/**
+ * The configuration schema: every `KUBEOP_*` variable, its type, default and meaning. It is the single
+ * source for validation at startup, the matching command-line flags (`KUBEOP_HTTP_ADDR` ⇄ `--http-addr`)
+ * and docs/reference/configuration.md.
+ */
+export const ConfigSchema = Type.Object({
+  KUBEOP_HTTP_ADDR: Type.String({
+    default: '127.0.0.1:8080',
+    description:
+      'Address the component serves HTTP on (`host:port`, IPv6 as `[::1]:8080`, port 0 picks a free port). `/healthz`, `/readyz`, `/version` and `/metrics` are served here.',
+    examples: ['0.0.0.0:8080'],
+    'x-kubeop-format': 'listen-address',
+  }),
+  KUBEOP_LOG_LEVEL: Type.Union(
+    [
+      Type.Literal('fatal'),
+      Type.Literal('error'),
+      Type.Literal('warn'),
+      Type.Literal('info'),
+      Type.Literal('debug'),
+      Type.Literal('trace'),
+    ],
+    { default: 'info', description: 'Minimum level of the JSON log lines written to standard output.' },
+  ),
+  KUBEOP_SHUTDOWN_TIMEOUT_SECONDS: Type.Integer({
+    minimum: 1,
+    maximum: 600,
+    default: 25,
+    description:
+      'On SIGTERM or SIGINT, how long in-flight requests may take to finish before connections are closed. Keep it below the pod terminationGracePeriodSeconds.',
+  }),
+  KUBEOP_READINESS_CHECK_TIMEOUT_MS: Type.Integer({
+    minimum: 10,
+    maximum: 60000,
+    default: 2000,
+    description: 'Time each `/readyz` dependency check may take before it counts as failing.',
+  }),
+  KUBEOP_DB_URL: Type.Optional(
+    Type.String({
+      description:
+        'PostgreSQL connection URL (`postgres://user:pass@host:5432/db`). When unset the manager uses embedded PGlite under `KUBEOP_DATA_DIR`.',
+      examples: ['postgres://kubeop@127.0.0.1:5432/kubeop'],
+      'x-kubeop-format': 'postgres-url',
+      secret: true,
+    }),
+  ),
+  KUBEOP_DATA_DIR: Type.String({
+    default: '.kubeop-data',
+    minLength: 1,
+    description: 'Directory for embedded state (the PGlite database when `KUBEOP_DB_URL` is unset).',
+  }),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+export type ConfigKey = keyof Config & string;
+
+/** The one-line configuration error shown to the operator; the process exits non-zero with it. */
+export class ConfigError extends Error {
+  readonly code = 'KUBEOP_ERR_CONFIG';
+  readonly variable: string;
+  constructor(variable: string, message: string) {
+    super(message);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
+
+/** `KUBEOP_HTTP_ADDR` → `--http-addr`. */
+export function flagForVariable(variable: string): string {
+  return (
+    '--' +
+    variable
+      .replace(/^KUBEOP_/, '')
+      .toLowerCase()
+      .replaceAll('_', '-')
+  );
+}
+
+interface PropertyMeta {
+  description?: string;
+  'x-kubeop-format'?: string;
+  secret?: boolean;
+  default?: unknown;
+  examples?: unknown[];
+}
+
+/** The configuration variables with the schema of each, in declaration order. */
+export function configVariables(): Array<{
+  name: ConfigKey;
+  schema: TSchema & PropertyMeta;
+  required: boolean;
+}> {
+  const required = new Set<string>(ConfigSchema.required ?? []);
+  return Object.entries(ConfigSchema.properties).map(([name, schema]) => ({
+    name: name as ConfigKey,
+    schema: schema as TSchema & PropertyMeta,
+    required: required.has(name) && (schema as PropertyMeta).default === undefined,
+  }));
+}
+
+const formatChecks: Record<string, (value: string) => string | undefined> = {
+  'listen-address': (v) =>
+    parseListenAddress(v) ? undefined : 'expected host:port, for example 127.0.0.1:8080 or [::1]:8080',
+  'postgres-url': (v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === 'postgres:' || u.protocol === 'postgresql:'
+        ? undefined
+        : 'expected a postgres:// or postgresql:// URL';
+    } catch {
+      return 'expected a postgres:// or postgresql:// URL';
+    }
+  },
+};
+
+function expectation(meta: TSchema & PropertyMeta): string {
+  const schema = meta as Record<string, unknown>;
+  if (Array.isArray(schema.anyOf)) {
+    return 'one of ' + (schema.anyOf as Array<{ const: unknown }>).map((s) => String(s.const)).join(', ');
+  }
+  if (schema.type === 'integer') {
+    const lo = schema.minimum as number | undefined;
+    const hi = schema.maximum as number | undefined;
+    return `an integer${lo !== undefined ? ` from ${lo}` : ''}${hi !== undefined ? ` to ${hi}` : ''}`;
+  }
+  if (schema.minLength) return 'a non-empty string';
+  return 'a string';
+}
+
+/**
+ * Reads configuration from the environment and flags (flags win), applies defaults and validates.
+ * Throws a ConfigError naming the first bad variable and what is expected; never echoes the value of
+ * a secret variable. Unknown `KUBEOP_*` variables are returned so the caller can warn about typos.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined>,
+  flags: Partial<Record<ConfigKey, string>> = {},
+): { config: Config; unknown: string[] } {
+  const raw: Record<string, unknown> = {};
+  const vars = configVariables();
+  const known = new Set<string>(vars.map((v) => v.name));
+  for (const { name } of vars) {
+    const value = flags[name] ?? env[name];
+    if (value !== undefined && value !== '') raw[name] = value;
+  }
+  for (const { name, schema, required } of vars) {
+    const value = raw[name];
+    if (value === undefined) {
+      if (required) throw new ConfigError(name, `${name} is required: expected ${expectation(schema)}`);
+      continue;
+    }
+    const converted = Value.Convert(schema, value);
+    const shown = schema.secret ? '(value hidden)' : JSON.stringify(value);
+    if (!Value.Check(schema, converted)) {
+      throw new ConfigError(name, `${name}=${shown} is invalid: expected ${expectation(schema)}`);
+    }
+    const formatError = schema['x-kubeop-format']
+      ? formatChecks[schema['x-kubeop-format']]?.(converted as string)
+      : undefined;
+    if (formatError) throw new ConfigError(name, `${name}=${shown} is invalid: ${formatError}`);
+    raw[name] = converted;
+  }
+  const config = Value.Default(ConfigSchema, raw) as Config;
+  const unknown = Object.keys(env).filter((k) => k.startsWith('KUBEOP_') && !known.has(k));
+  return { config, unknown };
+}

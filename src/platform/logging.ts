@@ -1,0 +1,34 @@
+import { pino, type Logger, type DestinationStream } from 'pino';
+
+export type { Logger };
+
+/**
+ * JSON logs on standard output, one object per line. Credentials are redacted by path so a header or
+ * config value that slips into a log object never prints.
+ */
+export function createLogger(opts: {
+  service: string;
+  level: string;
+  destination?: DestinationStream;
+}): Logger {
+  return pino(
+    {
+      level: opts.level,
+      base: { service: opts.service },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: {
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'headers.authorization',
+          'config.KUBEOP_DB_URL',
+          '*.password',
+          '*.token',
+        ],
+        censor: '[redacted]',
+      },
+    },
+    opts.destination,
+  );
+}

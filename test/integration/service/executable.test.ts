@@ -1,0 +1,179 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createPostgresDatabase } from '../../support/databases.ts';
+import { runKubeop, startKubeop } from '../../support/kubeop-process.ts';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'kubeop-exe-'));
+  dirs.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function oneLine(text: string): string {
+  const lines = text.split('\n').filter(Boolean);
+  expect(lines, text).toHaveLength(1);
+  return lines[0]!;
+}
+
+describe('kubeop executable errors', () => {
+  it('an unknown command prints one line and exits 2', async () => {
+    const r = await runKubeop(['deploy-everything']);
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toBe("kubeop: unknown command 'deploy-everything'");
+  });
+
+  it('a near miss suggests the command on the same line', async () => {
+    const r = await runKubeop(['migrat']);
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toMatch(/unknown command 'migrat'.*Did you mean migrate\?/);
+  });
+
+  it('an unknown flag prints one line and exits 2', async () => {
+    const r = await runKubeop(['all', '--no-such-flag']);
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toBe("kubeop: unknown option '--no-such-flag'");
+  });
+
+  it('a flag without its value prints one line and exits 2', async () => {
+    const r = await runKubeop(['manager', '--http-addr']);
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toMatch(/option '--http-addr <value>' argument missing/);
+  });
+
+  it('a bad environment value names the variable and exits 2 before starting', async () => {
+    const r = await runKubeop(['operator'], { KUBEOP_LOG_LEVEL: 'loud' });
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toMatch(/^kubeop: KUBEOP_LOG_LEVEL="loud" is invalid: expected one of/);
+  });
+
+  it('a bad flag value names the variable it stands for', async () => {
+    const r = await runKubeop(['admission', '--shutdown-timeout-seconds', 'forever']);
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toMatch(/KUBEOP_SHUTDOWN_TIMEOUT_SECONDS="forever" is invalid/);
+  });
+
+  it('no command shows help on stderr and exits 2', async () => {
+    const r = await runKubeop([]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('Usage: kubeop');
+  });
+
+  it('an unreachable database stops the manager with one line that hides the password', async () => {
+    const r = await runKubeop(['manager'], {
+      KUBEOP_HTTP_ADDR: '127.0.0.1:0',
+      KUBEOP_DB_URL: 'postgres://kubeop:hunter2@127.0.0.1:1/kubeop',
+    });
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr)).toMatch(/^kubeop: cannot connect to PostgreSQL at 127\.0\.0\.1:1\/kubeop/);
+    expect(r.stderr + r.stdout).not.toContain('hunter2');
+  });
+});
+
+describe('kubeop help and version', () => {
+  it.each(['manager', 'operator', 'admission', 'all', 'migrate', 'version'])(
+    '%s --help exits 0',
+    async (cmd) => {
+      const r = await runKubeop([cmd, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`Usage: kubeop ${cmd}`);
+    },
+  );
+
+  it('lists every command in the top-level help', async () => {
+    const r = await runKubeop(['--help']);
+    expect(r.code).toBe(0);
+    for (const cmd of ['manager', 'operator', 'admission', 'all', 'migrate', 'version']) {
+      expect(r.stdout).toMatch(new RegExp(`^  ${cmd} `, 'm'));
+    }
+  });
+
+  it('version --json prints the build information', async () => {
+    const r = await runKubeop(['version', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      service: 'kubeop',
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      gitCommit: expect.any(String),
+      buildDate: expect.any(String),
+    });
+  });
+});
+
+describe('kubeop all', () => {
+  it('serves the four endpoints on KUBEOP_HTTP_ADDR and exits 0 on SIGTERM', async () => {
+    const svc = await startKubeop(['all'], { KUBEOP_HTTP_ADDR: '127.0.0.1:0', KUBEOP_DATA_DIR: tempDir() });
+    try {
+      const health = await fetch(`${svc.url}/healthz`);
+      expect(health.status).toBe(200);
+      const ready = await fetch(`${svc.url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ checks: { database: { status: 'ok' } } });
+      const version = (await (await fetch(`${svc.url}/version`)).json()) as Record<string, unknown>;
+      expect(version.service).toBe('all');
+      const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+      expect(metrics).toContain('kubeop_http_request_duration_seconds_bucket{le="0.005",route="/healthz"');
+    } finally {
+      expect(await svc.stop('SIGTERM')).toBe(0);
+    }
+    expect(svc.logs().map((l) => l.msg)).toContain('shutdown complete');
+  });
+
+  it('warns about an unknown KUBEOP_ variable', async () => {
+    const svc = await startKubeop(['operator'], {
+      KUBEOP_HTTP_ADDR: '127.0.0.1:0',
+      KUBEOP_HTTP_ADRR: 'typo',
+    });
+    expect(await svc.stop('SIGINT')).toBe(0);
+    expect(svc.logs()).toContainEqual(
+      expect.objectContaining({ level: 'warn', variable: 'KUBEOP_HTTP_ADRR' }),
+    );
+  });
+});
+
+describe('kubeop manager and migrate on PostgreSQL', () => {
+  it('migrate applies the schema once, then reports nothing to do', async () => {
+    const pg = await createPostgresDatabase();
+    try {
+      const first = await runKubeop(['migrate', '--db-url', pg.url]);
+      expect(first.stderr).toBe('');
+      expect(first.code).toBe(0);
+      expect(first.stdout).toMatch(/applying 1 installation\nmigrated to version 1 \(1 applied\)/);
+      const second = await runKubeop(['migrate'], { KUBEOP_DB_URL: pg.url });
+      expect(second.code).toBe(0);
+      expect(second.stdout).toBe('already at version 1; nothing to apply\n');
+    } finally {
+      await pg.drop();
+    }
+  });
+
+  it('the manager reports its database in /readyz', async () => {
+    const pg = await createPostgresDatabase();
+    try {
+      const svc = await startKubeop(['manager'], { KUBEOP_HTTP_ADDR: '127.0.0.1:0', KUBEOP_DB_URL: pg.url });
+      try {
+        const ready = await fetch(`${svc.url}/readyz`);
+        expect(ready.status).toBe(200);
+        expect(await ready.json()).toMatchObject({ checks: { database: { status: 'ok' } } });
+      } finally {
+        expect(await svc.stop()).toBe(0);
+      }
+    } finally {
+      await pg.drop();
+    }
+  });
+
+  it('migrate on the embedded database keeps its data between runs', async () => {
+    const dataDir = tempDir();
+    const first = await runKubeop(['migrate', '--data-dir', dataDir]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('migrated to version 1');
+    const second = await runKubeop(['migrate', '--data-dir', dataDir]);
+    expect(second.stdout).toBe('already at version 1; nothing to apply\n');
+  });
+});
