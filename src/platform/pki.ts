@@ -8,7 +8,7 @@ import * as x509 from '@peculiar/x509';
  * built with @peculiar/x509 on WebCrypto (ECDSA P-256, SHA-256). Keys are PKCS#8 PEM, which Go's
  * crypto/tls and Kubernetes' keyutil both read.
  */
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
@@ -19,14 +19,14 @@ export interface KeyPairPem {
 
 export interface CertificateAuthority extends KeyPairPem {
   cert: x509.X509Certificate;
-  privateKey: CryptoKey;
+  privateKey: webcrypto.CryptoKey;
 }
 
-async function generateKeys(): Promise<CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as CryptoKeyPair;
+async function generateKeys(): Promise<webcrypto.CryptoKeyPair> {
+  return (await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
 }
 
-async function privateKeyPem(key: CryptoKey): Promise<string> {
+async function privateKeyPem(key: webcrypto.CryptoKey): Promise<string> {
   return x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
 }
 
