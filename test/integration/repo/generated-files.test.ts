@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderConfigDocs } from '../../../src/platform/config-docs.ts';
+import { crdDefinitions } from '../../../src/schemas/crds/definitions.ts';
+import { renderCrdYaml } from '../../../src/schemas/crds/yaml.ts';
 
 // Files generated from schemas are committed so they can be read on GitHub; these tests fail when
 // the committed copy no longer matches its source. Fix with `npm run gen`.
@@ -12,4 +14,14 @@ describe('generated files are current', () => {
     );
     expect(committed, 'stale: run `npm run gen`').toBe(renderConfigDocs());
   });
+});
+
+describe('generated CRDs are current', () => {
+  it.each(crdDefinitions.map((d) => [d.kind, d] as const))(
+    'deploy/crds for %s matches its schema',
+    (_kind, def) => {
+      const file = new URL(`../../../deploy/crds/${def.plural}.paas.kubeop.io.yaml`, import.meta.url);
+      expect(readFileSync(file, 'utf8'), 'stale: run `npm run gen`').toBe(renderCrdYaml(def));
+    },
+  );
 });

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { isSubset } from './compare.ts';
+
+describe('isSubset', () => {
+  it('ignores fields only the live object has (server defaults)', () => {
+    expect(isSubset({ a: 1, b: { c: 'x' } }, { a: 1, b: { c: 'x', d: 2 }, e: 3 })).toBe(true);
+  });
+
+  it('sees a changed value', () => {
+    expect(isSubset({ spec: { replicas: 2 } }, { spec: { replicas: 3 } })).toBe(false);
+  });
+
+  it('sees a missing field', () => {
+    expect(isSubset({ metadata: { labels: { a: 'b' } } }, { metadata: {} })).toBe(false);
+  });
+
+  it('treats an extra list element as drift', () => {
+    expect(isSubset({ subjects: [{ name: 'a' }] }, { subjects: [{ name: 'a' }, { name: 'mallory' }] })).toBe(
+      false,
+    );
+  });
+
+  it('compares list elements as subsets, in order', () => {
+    expect(
+      isSubset(
+        { l: [{ a: 1 }, { a: 2 }] },
+        {
+          l: [
+            { a: 1, x: 0 },
+            { a: 2, x: 0 },
+          ],
+        },
+      ),
+    ).toBe(true);
+    expect(isSubset({ l: [{ a: 1 }, { a: 2 }] }, { l: [{ a: 2 }, { a: 1 }] })).toBe(false);
+  });
+
+  it('compares quantities by value inside quantity maps only', () => {
+    expect(
+      isSubset(
+        { spec: { hard: { 'requests.cpu': '2000m', pods: 10 } } },
+        { spec: { hard: { 'requests.cpu': '2', pods: '10' } } },
+      ),
+    ).toBe(true);
+    expect(
+      isSubset({ limits: [{ default: { memory: '1024Mi' } }] }, { limits: [{ default: { memory: '1Gi' } }] }),
+    ).toBe(true);
+    expect(
+      isSubset({ spec: { hard: { 'requests.cpu': '2' } } }, { spec: { hard: { 'requests.cpu': '3' } } }),
+    ).toBe(false);
+    expect(isSubset({ metadata: { labels: { v: '1.0' } } }, { metadata: { labels: { v: '1' } } })).toBe(
+      false,
+    );
+  });
+});

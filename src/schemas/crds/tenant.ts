@@ -1,0 +1,112 @@
+import Type, { type Static } from 'typebox';
+import { Conditions, Quantity, StringEnum, StringMap, withRules } from '../kube-types.ts';
+
+export const Subject = Type.Object({
+  kind: StringEnum(['User', 'Group'] as const, {
+    description: 'A user or a group as the API server authenticates them.',
+  }),
+  name: Type.String({ minLength: 1, maxLength: 253, description: 'User or group name.' }),
+});
+
+export const ServiceType = StringEnum(['ClusterIP', 'NodePort', 'LoadBalancer'] as const);
+
+export const TenantQuota = Type.Object(
+  {
+    cpu: Type.Optional(Quantity('CPU requests summed over every namespace of the tenant.')),
+    memory: Type.Optional(Quantity('Memory requests summed over every namespace of the tenant.')),
+    storage: Type.Optional(Quantity('Persistent volume claim storage requested over every namespace.')),
+    pods: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'Pods over every namespace of the tenant.' }),
+    ),
+    services: Type.Optional(Type.Integer({ minimum: 0, description: 'Services over every namespace.' })),
+    loadBalancers: Type.Optional(Type.Integer({ minimum: 0, description: 'Services of type LoadBalancer.' })),
+  },
+  {
+    description:
+      'Tenant-wide limits. Each project is allocated a share (its spec.quota); allocations never add up to more than these limits, so usage cannot either.',
+  },
+);
+
+export const TenantPolicy = Type.Object({
+  allowedRegistries: Type.Optional(
+    Type.Array(Type.String({ minLength: 1, maxLength: 255 }), {
+      maxItems: 64,
+      description:
+        'Registries images may come from (`docker.io`, `ghcr.io/acme`, `registry:5000`). Empty allows any.',
+    }),
+  ),
+  allowedIngressDomains: Type.Optional(
+    Type.Array(
+      Type.String({
+        pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?\\.)+[a-z]{2,63}$',
+        maxLength: 253,
+        description: 'A DNS domain; the domain and its subdomains are allowed.',
+      }),
+      { maxItems: 64, description: 'Hostnames of ingresses and routes must lie under one of these domains.' },
+    ),
+  ),
+  egressCIDRs: Type.Optional(
+    withRules(
+      Type.Array(Type.String({ maxLength: 43 }), {
+        maxItems: 64,
+        description: 'Destinations outside the cluster that workloads may reach, in CIDR notation.',
+      }),
+      [
+        {
+          rule: 'self.all(c, isCIDR(c))',
+          message: 'every egressCIDRs entry must be a CIDR such as 10.0.0.0/8',
+        },
+      ],
+    ),
+  ),
+  allowedServiceTypes: Type.Optional(
+    Type.Array(ServiceType, {
+      maxItems: 3,
+      description: 'Service types tenants may create. Default: ClusterIP only.',
+    }),
+  ),
+});
+
+export const TenantSpec = withRules(
+  Type.Object({
+    owners: Type.Array(Subject, {
+      minItems: 1,
+      maxItems: 64,
+      description: 'Users and groups who administer the tenant (tenant-admin).',
+    }),
+    quota: Type.Optional(TenantQuota),
+    policy: Type.Optional(TenantPolicy),
+    billing: Type.Optional(
+      Type.Object({
+        planRef: Type.String({ minLength: 1, maxLength: 253, description: 'Billing plan name.' }),
+      }),
+    ),
+  }),
+  [
+    {
+      rule: 'self.owners.all(o, self.owners.exists_one(p, p.kind == o.kind && p.name == o.name))',
+      message: 'owners must not list the same user or group twice',
+      fieldPath: '.owners',
+    },
+  ],
+);
+
+export const TenantStatus = Type.Object({
+  observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
+  conditions: Type.Optional(Conditions()),
+  namespaces: Type.Optional(Type.Array(Type.String(), { description: 'Namespaces of the tenant projects.' })),
+  projects: Type.Optional(Type.Integer({ minimum: 0, description: 'Number of projects.' })),
+  quota: Type.Optional(
+    Type.Object({
+      allowed: Type.Optional(StringMap({ description: 'Tenant limits by ResourceQuota resource name.' })),
+      allocated: Type.Optional(StringMap({ description: 'Sum of project allocations.' })),
+      used: Type.Optional(StringMap({ description: 'Usage summed over the tenant namespaces.' })),
+    }),
+  ),
+});
+
+export type TenantSpec = Static<typeof TenantSpec>;
+export type TenantStatus = Static<typeof TenantStatus>;
+export type TenantQuota = Static<typeof TenantQuota>;
+export type TenantPolicy = Static<typeof TenantPolicy>;
+export type Subject = Static<typeof Subject>;
