@@ -40,7 +40,9 @@ describe('project rendering', () => {
   });
 
   it('gives containers default requests and limits when the project sets none', () => {
-    const lr = renderLimitRange(project(), 'ns') as { spec: { limits: Array<Record<string, unknown>> } };
+    const lr = renderLimitRange(project(), 'ns') as unknown as {
+      spec: { limits: Array<Record<string, unknown>> };
+    };
     expect(lr.spec.limits[0]).toEqual({ type: 'Container', ...defaultLimits });
   });
 
@@ -48,7 +50,7 @@ describe('project rendering', () => {
     const lr = renderLimitRange(
       project({ limits: { default: { cpu: '1' }, defaultRequest: { memory: '64Mi' }, max: { cpu: '2' } } }),
       'ns',
-    ) as { spec: { limits: Array<Record<string, unknown>> } };
+    ) as unknown as { spec: { limits: Array<Record<string, unknown>> } };
     expect(lr.spec.limits[0]).toEqual({
       type: 'Container',
       default: { cpu: '1' },
@@ -65,7 +67,7 @@ describe('project rendering', () => {
       'kubeop-allow-ingress-controller',
       'kubeop-allow-dns',
     ]);
-    const deny = renderNetworkPolicies(tenant(), project(), 'ns', opts)[0] as { spec: unknown };
+    const deny = renderNetworkPolicies(tenant(), project(), 'ns', opts)[0] as unknown as { spec: unknown };
     expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
   });
 
@@ -75,7 +77,7 @@ describe('project rendering', () => {
       project({ network: { isolation: 'Tenant' } }),
       'ns',
       opts,
-    )[1] as {
+    )[1] as unknown as {
       spec: { ingress: Array<{ from: unknown }> };
     };
     expect(same.spec.ingress[0]?.from).toEqual([
