@@ -81,7 +81,12 @@ export class KubeClient {
       ...(base.headers as Record<string, string>),
       accept: 'application/json',
     };
-    if (payload !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
+    if (payload !== undefined) {
+      headers['content-type'] = opts.contentType ?? 'application/json';
+      // An explicit length, not chunked encoding: the API server answers a DELETE before reading a
+      // chunked body, and the unread rest poisons the next request on the kept-alive connection.
+      headers['content-length'] = String(Buffer.byteLength(payload));
+    }
     if (opts.impersonate) {
       headers['impersonate-user'] = opts.impersonate.user;
       if (opts.impersonate.groups?.length) headers['impersonate-group'] = opts.impersonate.groups;

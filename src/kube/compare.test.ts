@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSubset } from './compare.ts';
+import { isSubset, withoutEmptyCollections } from './compare.ts';
 
 describe('isSubset', () => {
   it('ignores fields only the live object has (server defaults)', () => {
@@ -51,5 +51,20 @@ describe('isSubset', () => {
     expect(isSubset({ metadata: { labels: { v: '1.0' } } }, { metadata: { labels: { v: '1' } } })).toBe(
       false,
     );
+  });
+});
+
+describe('withoutEmptyCollections', () => {
+  it('drops empty maps and lists at every depth and keeps everything else', () => {
+    expect(
+      withoutEmptyCollections({
+        a: {},
+        b: [],
+        c: { d: {}, e: 0, f: '' },
+        g: [{ h: [] }, 1],
+        i: false,
+        j: undefined,
+      }),
+    ).toEqual({ c: { e: 0, f: '' }, g: [{}, 1], i: false });
   });
 });

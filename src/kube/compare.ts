@@ -49,3 +49,27 @@ export function isSubset(desired: unknown, live: unknown, parentKey = ''): boole
   }
   return false;
 }
+
+/**
+ * Drops empty maps and lists, recursively. Server-side apply turns an empty map of a custom resource
+ * into null, which the schema then refuses; leaving the field out is what "empty" means in an apply
+ * (the manager stops owning it and it disappears).
+ */
+export function withoutEmptyCollections<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((v) => withoutEmptyCollections(v)) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      const cleaned = withoutEmptyCollections(v);
+      const empty =
+        (Array.isArray(cleaned) && cleaned.length === 0) ||
+        (cleaned !== null &&
+          typeof cleaned === 'object' &&
+          !Array.isArray(cleaned) &&
+          Object.keys(cleaned).length === 0);
+      if (!empty && cleaned !== undefined) out[k] = cleaned;
+    }
+    return out as T;
+  }
+  return value;
+}

@@ -12,7 +12,7 @@ import { migrate } from '../db/migrate.ts';
 import { migrations } from '../db/migrations/index.ts';
 import { setupAdmission } from './admission.ts';
 import { setupManager } from './manager.ts';
-import { setupOperator } from './operator.ts';
+import { operatorSetup } from './operator.ts';
 import { startService, type ComponentSetup, type RunningService } from './service.ts';
 
 /** The process boundary, injected so the CLI can be exercised in-process by tests. */
@@ -27,16 +27,19 @@ export interface CliIO {
 /** Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error. */
 export const EXIT_USAGE = 2;
 
-const components: Record<string, { summary: string; setups: ComponentSetup[] }> = {
-  manager: { summary: 'Run the manager: REST API, database, outbox dispatcher.', setups: [setupManager] },
+const components: Record<string, { summary: string; setups: (env: CliIO['env']) => ComponentSetup[] }> = {
+  manager: {
+    summary: 'Run the manager: REST API, database, outbox dispatcher.',
+    setups: () => [setupManager],
+  },
   operator: {
     summary: 'Run the operator: controllers for Tenant, Project and App.',
-    setups: [setupOperator],
+    setups: (env) => [operatorSetup({ requireCluster: true, env })],
   },
-  admission: { summary: 'Run the admission webhooks.', setups: [setupAdmission] },
+  admission: { summary: 'Run the admission webhooks.', setups: () => [setupAdmission] },
   all: {
     summary: 'Run every component in one process (development and the quick start).',
-    setups: [setupManager, setupOperator, setupAdmission],
+    setups: (env) => [setupManager, operatorSetup({ requireCluster: false, env }), setupAdmission],
   },
 };
 
@@ -83,7 +86,7 @@ export function buildProgram(io: CliIO): Command {
     addConfigOptions(program.command(name).description(summary)).action(
       async (opts: Record<string, unknown>) => {
         const { config, unknown } = loadConfig(io.env, flagsToConfig(opts));
-        const svc = await startService(name, config, setups, { unknownVariables: unknown });
+        const svc = await startService(name, config, setups(io.env), { unknownVariables: unknown });
         io.onStarted?.(svc);
       },
     );

@@ -39,6 +39,39 @@ export const ConfigSchema = Type.Object({
     default: 2000,
     description: 'Time each `/readyz` dependency check may take before it counts as failing.',
   }),
+  KUBEOP_KUBECONFIG: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'Kubeconfig of the cluster the operator and admission work on. Unset: `KUBECONFIG`, then the in-cluster service account.',
+    }),
+  ),
+  KUBEOP_OPERATOR_WORKERS: Type.Integer({
+    minimum: 1,
+    maximum: 64,
+    default: 4,
+    description: 'Reconciles each operator controller runs in parallel (never two for the same object).',
+  }),
+  KUBEOP_RESYNC_SECONDS: Type.Integer({
+    minimum: 10,
+    maximum: 86400,
+    default: 600,
+    description: 'How often the operator re-reconciles every object from its cache to correct drift it missed.',
+  }),
+  KUBEOP_LEADER_ELECT: Type.Boolean({
+    default: true,
+    description: 'Run leader election so only one operator replica reconciles; turn off only for a single replica.',
+  }),
+  KUBEOP_LEADER_ELECTION_NAMESPACE: Type.String({
+    default: 'kubeop-system',
+    minLength: 1,
+    description: 'Namespace of the operator leader-election Lease (`kubeop-operator`).',
+  }),
+  KUBEOP_INGRESS_NAMESPACE: Type.String({
+    default: 'ingress-nginx',
+    minLength: 1,
+    description: "Namespace of the cluster's ingress controller; project network policies admit traffic from it.",
+  }),
   KUBEOP_DB_URL: Type.Optional(
     Type.String({
       description:
@@ -127,6 +160,7 @@ function expectation(meta: TSchema & PropertyMeta): string {
     const hi = schema.maximum as number | undefined;
     return `an integer${lo !== undefined ? ` from ${lo}` : ''}${hi !== undefined ? ` to ${hi}` : ''}`;
   }
+  if (schema.type === 'boolean') return 'true or false';
   if (schema.minLength) return 'a non-empty string';
   return 'a string';
 }

@@ -1,7 +1,7 @@
 import type { Counter } from 'prom-client';
 import { setCondition, type Condition } from '../../../domain/conditions.ts';
 import { FINALIZER, LABEL_PROJECT, LABEL_TENANT, projectNamespace } from '../../../domain/naming.ts';
-import { isSubset } from '../../../kube/compare.ts';
+import { isSubset, withoutEmptyCollections } from '../../../kube/compare.ts';
 import type { KubeClient } from '../../../kube/client.ts';
 import type { Project, Tenant } from '../../../schemas/crds/types.ts';
 import { keyOf, type KubeObject } from '../../../schemas/kube-object.ts';
@@ -77,7 +77,8 @@ export function projectReconciler(deps: ProjectReconcilerDeps): (key: string) =>
     }
   }
 
-  async function writeStatus(project: Project, status: NonNullable<Project['status']>): Promise<void> {
+  async function writeStatus(project: Project, full: NonNullable<Project['status']>): Promise<void> {
+    const status = withoutEmptyCollections(full);
     if (isSubset(status, project.status ?? {}) && isSubset(project.status ?? {}, status)) return;
     await deps.client.applyStatus({
       apiVersion: project.apiVersion,

@@ -3,7 +3,7 @@ import { FINALIZER, LABEL_PROJECT, LABEL_TENANT, projectNamespace } from '../../
 import { formatQuantity } from '../../../domain/quantity.ts';
 import { parseResourceList, quotaToResources } from '../../../domain/quota.ts';
 import { allocateTenantQuota, type ProjectQuotaState } from '../../../domain/tenant-quota.ts';
-import { isSubset } from '../../../kube/compare.ts';
+import { isSubset, withoutEmptyCollections } from '../../../kube/compare.ts';
 import type { KubeClient } from '../../../kube/client.ts';
 import type { Project, Tenant } from '../../../schemas/crds/types.ts';
 import type { TenantStatus } from '../../../schemas/crds/tenant.ts';
@@ -130,7 +130,7 @@ export function tenantReconciler(deps: TenantReconcilerDeps): (key: string) => P
         if (limited.has(r)) used[r] = (used[r] ?? 0n) + v;
     }
     const deniedProjects = [...allocation.denied.keys()].sort();
-    const status: TenantStatus = {
+    const status: TenantStatus = withoutEmptyCollections({
       observedGeneration: tenant.metadata.generation ?? 0,
       projects: projects.length,
       namespaces: projects.map((p) => projectNamespace(name, p.metadata.name)).sort(),
@@ -154,7 +154,7 @@ export function tenantReconciler(deps: TenantReconcilerDeps): (key: string) => P
             },
         now(),
       ),
-    };
+    });
     if (!(isSubset(status, tenant.status ?? {}) && isSubset(tenant.status ?? {}, status))) {
       await deps.client.applyStatus({
         apiVersion: tenant.apiVersion,

@@ -1,0 +1,467 @@
+import {
+  ApiException,
+  HttpMethod,
+  IsomorphicFetchHttpLibrary,
+  RequestContext,
+  Watch,
+  type KubeConfig,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import type { Logger } from '../../platform/logging.ts';
+
+// An informer keeps an in-memory copy of one resource type, shaped like client-go's reflector and
+// indexer: list, replace the store, watch from the list's resourceVersion, and start over when the
+// server says that resourceVersion is gone. Controllers read from it and enqueue the keys it emits.
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
+
+/**
+ * The two calls an informer needs from the API server.
+ *
+ * Contract for `watch`: `onEvent` is called in server order; `onDone` is called at most once, with no
+ * argument when the server closed the watch normally and with an error otherwise. A 410 Gone — an
+ * HTTP 410 or an ERROR event with code 410 — is reported as an error that `isGone` recognises. After
+ * `abort()` neither callback is called again.
+ */
+export interface ListWatch<T extends KubernetesObject = KubernetesObject> {
+  list(): Promise<{ items: T[]; resourceVersion: string }>;
+  watch(
+    resourceVersion: string,
+    onEvent: (type: WatchEventType, obj: T) => void,
+    onDone: (err?: unknown) => void,
+  ): Promise<{ abort(): void }>;
+}
+
+/** `namespace/name`, or `name` for a cluster-scoped object. */
+export function objectKey(obj: KubernetesObject): string {
+  const { namespace, name = '' } = obj.metadata ?? {};
+  return namespace ? `${namespace}/${name}` : name;
+}
+
+/** True for the API server's "that resourceVersion is too old" answer, in either form. */
+export function isGone(err: unknown): boolean {
+  const e = err as { code?: unknown; statusCode?: unknown } | null | undefined;
+  return e?.code === 410 || e?.statusCode === 410;
+}
+
+export type ChangeHandler<T> = (key: string, obj: T | undefined) => void;
+
+export interface InformerOptions<T extends KubernetesObject> {
+  listWatch: ListWatch<T>;
+  logger: Logger;
+  /** Re-emit every key this often without relisting; 0 turns it off. Default 10 minutes. */
+  resyncPeriodMs?: number;
+  /** Delay before retrying after an error, doubling up to `maxMs`. Default 200 ms to 30 s. */
+  backoff?: { initialMs: number; maxMs: number };
+}
+
+// client-go's reflector treats a watch that closes within a second without delivering anything as
+// an error, so a server that keeps closing watches at once cannot make us spin.
+const SHORT_WATCH_MS = 1000;
+
+/**
+ * Guarantees:
+ * - After a (re)list the store holds exactly the listed objects; every object that vanished was
+ *   emitted with `undefined`, every new or changed one (by resourceVersion) with its object.
+ * - Watch events are applied in the order the server sent them and each one is emitted. The store
+ *   and indexes are updated before handlers run, so a handler (or a reconcile) reads the new state.
+ * - A watch that ends normally is started again from the last resourceVersion seen (events and
+ *   bookmarks), without a list.
+ * - Errors never stop the informer. 410 Gone relists at once (a second 410 with no event in between
+ *   waits the backoff first). Anything else, from list or watch, retries after the backoff: a failed
+ *   list lists again, a failed watch watches again from the last resourceVersion, without a list.
+ *   A successful list or any watch event resets the backoff.
+ * - Every `resyncPeriodMs` every key is emitted again with its cached object, without a list.
+ * - After `stop()` the watch is aborted, timers are cleared and no handler is called again; an
+ *   informer is started at most once and cannot be restarted.
+ * Handlers run synchronously inside the informer: they should enqueue the key and return; a handler
+ * that throws is logged and does not affect the others.
+ */
+export class Informer<T extends KubernetesObject = KubernetesObject> {
+  readonly #listWatch: ListWatch<T>;
+  readonly #log: Logger;
+  readonly #resyncPeriodMs: number;
+  readonly #backoff: { initialMs: number; maxMs: number };
+
+  readonly #store = new Map<string, T>();
+  readonly #indexers = new Map<string, (obj: T) => string[]>();
+  // index name → index value → keys
+  readonly #indices = new Map<string, Map<string, Set<string>>>();
+  readonly #handlers: ChangeHandler<T>[] = [];
+
+  #resourceVersion = '';
+  #started = false;
+  #synced = false;
+  readonly #stopper = new AbortController();
+  #resyncTimer: NodeJS.Timeout | undefined;
+  readonly #sync: PromiseWithResolvers<void>;
+
+  constructor(opts: InformerOptions<T>) {
+    this.#listWatch = opts.listWatch;
+    this.#log = opts.logger;
+    this.#resyncPeriodMs = opts.resyncPeriodMs ?? 10 * 60_000;
+    this.#backoff = opts.backoff ?? { initialMs: 200, maxMs: 30_000 };
+    this.#sync = Promise.withResolvers<void>();
+    // The rejection on stop() must not count as unhandled when nobody waits for the sync.
+    this.#sync.promise.catch(() => {});
+  }
+
+  /**
+   * Registers an index; only before `start()`, so every stored object is indexed. `fn` must be pure
+   * and must not throw: it runs on every stored version of every object.
+   */
+  addIndex(name: string, fn: (obj: T) => string[]): void {
+    if (this.#started) throw new Error(`index ${name} added after the informer started`);
+    this.#indexers.set(name, fn);
+    this.#indices.set(name, new Map());
+  }
+
+  /** Subscribes to every add, update, delete (`obj` undefined) and resync; returns an unsubscribe. */
+  onChange(handler: ChangeHandler<T>): () => void {
+    this.#handlers.push(handler);
+    return () => {
+      const i = this.#handlers.indexOf(handler);
+      if (i >= 0) this.#handlers.splice(i, 1);
+    };
+  }
+
+  start(): void {
+    if (this.#started || this.#stopper.signal.aborted) throw new Error('informer already started or stopped');
+    this.#started = true;
+    void this.#run();
+    if (this.#resyncPeriodMs > 0) {
+      this.#resyncTimer = setInterval(() => this.#resync(), this.#resyncPeriodMs);
+      this.#resyncTimer.unref();
+    }
+  }
+
+  stop(): void {
+    if (this.#stopper.signal.aborted) return;
+    this.#stopper.abort();
+    clearInterval(this.#resyncTimer);
+    this.#sync.reject(new Error('informer stopped before its first sync'));
+  }
+
+  /** True once the first list has been applied to the store. */
+  hasSynced(): boolean {
+    return this.#synced;
+  }
+
+  /** Resolves once the first list has been applied; rejects if `stop()` comes first. */
+  waitForSync(): Promise<void> {
+    return this.#sync.promise;
+  }
+
+  get(key: string): T | undefined {
+    return this.#store.get(key);
+  }
+
+  list(): T[] {
+    return [...this.#store.values()];
+  }
+
+  byIndex(indexName: string, value: string): T[] {
+    const index = this.#indices.get(indexName);
+    if (!index) throw new Error(`no index named ${indexName}`);
+    return [...(index.get(value) ?? [])].map((key) => this.#store.get(key)!);
+  }
+
+  /** The supervisor: list and watch until stopped, whatever fails. */
+  async #run(): Promise<void> {
+    const stopped = this.#stopper.signal;
+    let needList = true;
+    let delay = this.#backoff.initialMs;
+    // A 410 right after another one, with no event in between, waits like any error: a server that
+    // keeps answering 410 must not make us relist in a tight loop.
+    let goneInARow = 0;
+    while (!stopped.aborted) {
+      try {
+        if (needList) {
+          const { items, resourceVersion } = await this.#listWatch.list();
+          if (stopped.aborted) return;
+          this.#replace(items, resourceVersion);
+          needList = false;
+          delay = this.#backoff.initialMs;
+        }
+        const outcome = await this.#watch();
+        if (stopped.aborted) return;
+        if (outcome.eventSeen) {
+          delay = this.#backoff.initialMs;
+          goneInARow = 0;
+        }
+        if (outcome.err !== undefined) throw outcome.err;
+        if (!outcome.eventSeen && outcome.durationMs < SHORT_WATCH_MS) {
+          throw new Error('watch closed within a second without any event');
+        }
+        this.#log.debug({ resourceVersion: this.#resourceVersion }, 'watch closed; watching again');
+      } catch (err) {
+        if (stopped.aborted) return;
+        if (isGone(err)) {
+          needList = true;
+          if (goneInARow++ === 0) {
+            this.#log.info(
+              { err, resourceVersion: this.#resourceVersion },
+              'resourceVersion gone; relisting',
+            );
+            continue;
+          }
+        }
+        this.#log.warn({ err, retryInMs: delay, relist: needList }, 'list/watch failed; retrying');
+        await sleep(delay, stopped);
+        delay = Math.min(delay * 2, this.#backoff.maxMs);
+      }
+    }
+  }
+
+  /** One watch from the last resourceVersion; resolves when it ends, or at once on stop(). */
+  #watch(): Promise<{ err?: unknown; eventSeen: boolean; durationMs: number }> {
+    const stopped = this.#stopper.signal;
+    const startedAt = Date.now();
+    return new Promise((resolve) => {
+      let ended = false;
+      let eventSeen = false;
+      let handle: { abort(): void } | undefined;
+      const end = (err?: unknown) => {
+        if (ended) return;
+        ended = true;
+        stopped.removeEventListener('abort', onStop);
+        handle?.abort();
+        resolve({ err, eventSeen, durationMs: Date.now() - startedAt });
+      };
+      const onStop = () => end();
+      stopped.addEventListener('abort', onStop);
+      const onEvent = (type: WatchEventType, obj: T) => {
+        // Events that arrive after the watch ended (or stop()) must not touch the store.
+        if (ended) return;
+        eventSeen = true;
+        this.#apply(type, obj);
+      };
+      let started: Promise<{ abort(): void }>;
+      try {
+        started = this.#listWatch.watch(this.#resourceVersion, onEvent, end);
+      } catch (err) {
+        end(err);
+        return;
+      }
+      started.then((h) => {
+        if (ended) h.abort();
+        else handle = h;
+      }, end);
+    });
+  }
+
+  #apply(type: WatchEventType, obj: T): void {
+    const rv = obj.metadata?.resourceVersion;
+    if (rv) this.#resourceVersion = rv;
+    if (type === 'BOOKMARK') return;
+    const key = objectKey(obj);
+    if (type === 'DELETED') this.#delete(key);
+    else this.#put(key, obj);
+  }
+
+  /** Makes the store equal to a fresh list and emits the differences. */
+  #replace(items: T[], resourceVersion: string): void {
+    const listed = new Map(items.map((obj) => [objectKey(obj), obj]));
+    for (const key of [...this.#store.keys()]) {
+      if (!listed.has(key)) this.#delete(key);
+    }
+    for (const [key, obj] of listed) {
+      const old = this.#store.get(key);
+      if (old && old.metadata?.resourceVersion === obj.metadata?.resourceVersion) continue;
+      this.#put(key, obj);
+    }
+    this.#resourceVersion = resourceVersion;
+    if (!this.#synced) {
+      this.#synced = true;
+      this.#sync.resolve();
+    }
+  }
+
+  #put(key: string, obj: T): void {
+    this.#unindex(key);
+    this.#store.set(key, obj);
+    for (const [name, fn] of this.#indexers) {
+      const index = this.#indices.get(name)!;
+      for (const value of fn(obj)) {
+        let keys = index.get(value);
+        if (!keys) index.set(value, (keys = new Set()));
+        keys.add(key);
+      }
+    }
+    this.#emit(key, obj);
+  }
+
+  #delete(key: string): void {
+    if (!this.#store.has(key)) return;
+    this.#unindex(key);
+    this.#store.delete(key);
+    this.#emit(key, undefined);
+  }
+
+  #unindex(key: string): void {
+    const old = this.#store.get(key);
+    if (!old) return;
+    for (const [name, fn] of this.#indexers) {
+      const index = this.#indices.get(name)!;
+      for (const value of fn(old)) {
+        const keys = index.get(value);
+        keys?.delete(key);
+        if (keys?.size === 0) index.delete(value);
+      }
+    }
+  }
+
+  #resync(): void {
+    if (!this.#synced || this.#stopper.signal.aborted) return;
+    for (const [key, obj] of this.#store) this.#emit(key, obj);
+  }
+
+  #emit(key: string, obj: T | undefined): void {
+    for (const handler of [...this.#handlers]) {
+      try {
+        handler(key, obj);
+      } catch (err) {
+        this.#log.error({ err, key }, 'informer change handler threw');
+      }
+    }
+  }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The real ListWatch, on @kubernetes/client-node.
+
+export interface ResourceRef {
+  apiVersion: string;
+  kind: string;
+  plural: string;
+  /** Only this namespace; all namespaces (or a cluster-scoped resource) when absent. */
+  namespace?: string;
+  labelSelector?: string;
+}
+
+/** `/api/v1/...` for the core group, `/apis/<group>/<version>/...` for the others. */
+export function resourcePath(ref: Pick<ResourceRef, 'apiVersion' | 'plural' | 'namespace'>): string {
+  const root = ref.apiVersion.includes('/') ? `/apis/${ref.apiVersion}` : `/api/${ref.apiVersion}`;
+  const ns = ref.namespace ? `/namespaces/${encodeURIComponent(ref.namespace)}` : '';
+  return `${root}${ns}/${ref.plural}`;
+}
+
+const LIST_PAGE_SIZE = 500;
+const LIST_TIMEOUT_MS = 60_000;
+
+/**
+ * Lists and watches one resource through the API server. Both return the server's JSON as is — list
+ * items get the `apiVersion` and `kind` the list omits — so listed and watched objects have the
+ * same shape (timestamps are strings, whatever client-node's model types say). `T` is the caller's
+ * claim about that JSON.
+ *
+ * client-node's watch cuts a connection after 30 s without data; that is reported as a normal end,
+ * so the informer simply watches again from its last resourceVersion.
+ */
+export function kubeListWatch<T extends KubernetesObject = KubernetesObject>(
+  kc: KubeConfig,
+  ref: ResourceRef,
+): ListWatch<T> {
+  const path = resourcePath(ref);
+  const http = new IsomorphicFetchHttpLibrary();
+
+  const getPage = async (continueToken: string | undefined) => {
+    const server = kc.getCurrentCluster()?.server;
+    if (!server) throw new Error('kubeconfig has no current cluster');
+    const ctx = new RequestContext(server + path, HttpMethod.GET);
+    ctx.setQueryParam('limit', String(LIST_PAGE_SIZE));
+    if (continueToken) ctx.setQueryParam('continue', continueToken);
+    if (ref.labelSelector) ctx.setQueryParam('labelSelector', ref.labelSelector);
+    ctx.setHeaderParam('Accept', 'application/json');
+    ctx.setSignal(AbortSignal.timeout(LIST_TIMEOUT_MS));
+    await kc.applySecurityAuthentication(ctx);
+    const res = await http.send(ctx).toPromise();
+    const body = await res.body.text();
+    if (res.httpStatusCode !== 200) {
+      const status = safeParse(body) as { message?: string } | undefined;
+      throw new ApiException(
+        res.httpStatusCode,
+        `list ${path}: ${status?.message ?? body}`,
+        body,
+        res.headers,
+      );
+    }
+    return JSON.parse(body) as { items?: T[]; metadata?: { resourceVersion?: string; continue?: string } };
+  };
+
+  return {
+    async list() {
+      // Pages share the first page's snapshot; an expired continue token is a 410 and relists.
+      const items: T[] = [];
+      let resourceVersion = '';
+      let continueToken: string | undefined;
+      do {
+        const page = await getPage(continueToken);
+        for (const item of page.items ?? [])
+          items.push({ apiVersion: ref.apiVersion, kind: ref.kind, ...item });
+        resourceVersion = page.metadata?.resourceVersion ?? '';
+        continueToken = page.metadata?.continue || undefined;
+      } while (continueToken);
+      return { items, resourceVersion };
+    },
+
+    async watch(resourceVersion, onEvent, onDone) {
+      // `done` makes onDone fire at most once and silences both callbacks after abort(); the
+      // request may fail (and call back) before Watch.watch has even returned its controller.
+      let done = false;
+      const request: { controller?: AbortController } = {};
+      const finish = (err?: unknown) => {
+        if (done) return;
+        done = true;
+        request.controller?.abort();
+        onDone(err);
+      };
+      request.controller = await new Watch(kc).watch(
+        path,
+        { resourceVersion, allowWatchBookmarks: true, labelSelector: ref.labelSelector },
+        (type: string, obj: unknown) => {
+          if (done) return;
+          if (type === 'ERROR') {
+            // A metav1.Status (410 when resourceVersion is too old); the server closes the stream.
+            const status = obj as { code?: number; message?: string };
+            finish(new ApiException(status.code ?? 500, `watch ${path}: ${status.message}`, status, {}));
+          } else {
+            onEvent(type as WatchEventType, obj as T);
+          }
+        },
+        (err: unknown) => {
+          const timedOut = (err as { name?: string } | null)?.name === 'TimeoutError';
+          finish(err && !timedOut ? err : undefined);
+        },
+      );
+      if (done) request.controller.abort();
+      return {
+        abort() {
+          done = true;
+          request.controller?.abort();
+        },
+      };
+    },
+  };
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,62 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { startKubeop, type Started } from './kubeop-process.ts';
+
+const run = promisify(execFile);
+const crdDir = fileURLToPath(new URL('../../deploy/crds/', import.meta.url));
+
+export async function kubectl(
+  kubeconfig: string,
+  args: string[],
+  opts: { as?: string; input?: string } = {},
+) {
+  const child = run('kubectl', ['--kubeconfig', kubeconfig, ...(opts.as ? ['--as', opts.as] : []), ...args]);
+  if (opts.input !== undefined) child.child.stdin?.end(opts.input);
+  return child;
+}
+
+/** Installs kubeOP's CRDs (from deploy/crds, as a platform team would) and the operator namespace. */
+export async function installKubeop(kubeconfig: string): Promise<void> {
+  await kubectl(kubeconfig, ['apply', '--server-side', '-f', crdDir]);
+  await kubectl(kubeconfig, [
+    'wait',
+    '--for=condition=Established',
+    '--timeout=60s',
+    'crd/tenants.paas.kubeop.io',
+    'crd/projects.paas.kubeop.io',
+    'crd/apps.paas.kubeop.io',
+  ]);
+  await kubectl(kubeconfig, ['create', 'namespace', 'kubeop-system']).catch(() => {});
+}
+
+/** Runs the real `kubeop operator` executable against the cluster, until `stop()`. */
+export async function startOperatorProcess(
+  kubeconfig: string,
+  env: Record<string, string> = {},
+): Promise<Started> {
+  return startKubeop(['operator'], {
+    KUBEOP_HTTP_ADDR: '127.0.0.1:0',
+    KUBEOP_KUBECONFIG: kubeconfig,
+    KUBEOP_LOG_LEVEL: 'info',
+    ...env,
+  });
+}
+
+/** Reads one sample of a Prometheus metric from a component's /metrics (0 when absent). */
+export async function metricValue(
+  url: string,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([^{\s]+)(\{[^}]*\})?\s+(\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    if (want.every((w) => (m[2] ?? '').includes(w))) total += Number(m[3]);
+  }
+  return total;
+}
