@@ -56,11 +56,13 @@ export const ConfigSchema = Type.Object({
     minimum: 10,
     maximum: 86400,
     default: 600,
-    description: 'How often the operator re-reconciles every object from its cache to correct drift it missed.',
+    description:
+      'How often the operator re-reconciles every object from its cache to correct drift it missed.',
   }),
   KUBEOP_LEADER_ELECT: Type.Boolean({
     default: true,
-    description: 'Run leader election so only one operator replica reconciles; turn off only for a single replica.',
+    description:
+      'Run leader election so only one operator replica reconciles; turn off only for a single replica.',
   }),
   KUBEOP_LEADER_ELECTION_NAMESPACE: Type.String({
     default: 'kubeop-system',
@@ -70,7 +72,8 @@ export const ConfigSchema = Type.Object({
   KUBEOP_INGRESS_NAMESPACE: Type.String({
     default: 'ingress-nginx',
     minLength: 1,
-    description: "Namespace of the cluster's ingress controller; project network policies admit traffic from it.",
+    description:
+      "Namespace of the cluster's ingress controller; project network policies admit traffic from it.",
   }),
   KUBEOP_DB_URL: Type.Optional(
     Type.String({
