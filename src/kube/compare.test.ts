@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSubset, withoutEmptyCollections } from './compare.ts';
+import { ANNOTATION_APPLIED_HASH, isSubset, withAppliedHash, withoutEmptyCollections } from './compare.ts';
 
 describe('isSubset', () => {
   it('ignores fields only the live object has (server defaults)', () => {
@@ -66,5 +66,24 @@ describe('withoutEmptyCollections', () => {
         j: undefined,
       }),
     ).toEqual({ c: { e: 0, f: '' }, g: [{}, 1], i: false });
+  });
+});
+
+describe('withAppliedHash', () => {
+  const obj = { metadata: { name: 'a', labels: { x: '1', y: '2' } }, spec: { b: 1, a: [1, 2] } };
+  const h = (o: object) =>
+    withAppliedHash(o as { metadata: { annotations?: Record<string, string> } }).metadata.annotations?.[
+      ANNOTATION_APPLIED_HASH
+    ];
+  it('is stable across key order and changes with content', () => {
+    expect(h(obj)).toBe(
+      h({ spec: { a: [1, 2], b: 1 }, metadata: { labels: { y: '2', x: '1' }, name: 'a' } }),
+    );
+    expect(h(obj)).not.toBe(h({ ...obj, spec: { b: 2, a: [1, 2] } }));
+    expect(h(obj)).toMatch(/^[0-9a-f]{16}$/);
+  });
+  it('keeps existing annotations', () => {
+    const withAnn = withAppliedHash({ metadata: { name: 'a', annotations: { keep: 'me' } } });
+    expect(withAnn.metadata.annotations?.keep).toBe('me');
   });
 });

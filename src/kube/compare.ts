@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { parseQuantity } from '../domain/quantity.ts';
 
 /** Maps whose values are quantities: the API server stores them in canonical form (`2000m` → `2`). */
@@ -72,4 +73,33 @@ export function withoutEmptyCollections<T>(value: T): T {
     return out as T;
   }
   return value;
+}
+
+export const ANNOTATION_APPLIED_HASH = 'paas.kubeop.io/applied-hash';
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value as Record<string, unknown>)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}
+
+/** `obj` with an annotation holding the hash of its rendering (key order does not matter). */
+export function withAppliedHash<T extends { metadata: { annotations?: Record<string, string> } }>(obj: T): T {
+  const hash = createHash('sha256')
+    .update(JSON.stringify(canonical(obj)))
+    .digest('hex')
+    .slice(0, 16);
+  return {
+    ...obj,
+    metadata: {
+      ...obj.metadata,
+      annotations: { ...obj.metadata.annotations, [ANNOTATION_APPLIED_HASH]: hash },
+    },
+  };
 }

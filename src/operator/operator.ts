@@ -4,6 +4,7 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { Counter, type Registry } from 'prom-client';
 import { LABEL_MANAGED_BY, LABEL_PROJECT, LABEL_TENANT, MANAGED_BY } from '../domain/naming.ts';
 import { KubeClient } from '../kube/client.ts';
+import { kubeEventRecorder } from '../kube/events.ts';
 import { resourceType } from '../kube/resources.ts';
 import type { Logger } from '../platform/logging.ts';
 import type { Project, Tenant } from '../schemas/crds/types.ts';
@@ -66,6 +67,14 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     registers: [opts.registry],
   });
   const client = new KubeClient(kc, { fieldManager: FIELD_MANAGER, writes });
+  const identity =
+    (opts.leaderElection && opts.leaderElection.identity) ||
+    `${hostname()}-${randomBytes(4).toString('hex')}`;
+  const events = kubeEventRecorder(client, {
+    controller: 'paas.kubeop.io/operator',
+    instance: identity,
+    logger,
+  });
   const informers: Informer<KubernetesObject>[] = [];
 
   const informer = <T extends KubeObject>(apiVersion: string, kind: string, labelSelector?: string) => {
@@ -110,6 +119,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       tenants,
       projects,
       namespaces,
+      events,
       logger: logger.child({ controller: 'tenant' }),
     }),
   });
@@ -126,6 +136,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       resourceQuotas,
       owned,
       drift,
+      events,
       options: opts.render,
       logger: logger.child({ controller: 'project' }),
     }),
@@ -191,7 +202,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       kc,
       namespace: le.namespace,
       name: 'kubeop-operator',
-      identity: le.identity ?? `${hostname()}-${randomBytes(4).toString('hex')}`,
+      identity,
       ...(le.leaseDurationMs ? { leaseDurationMs: le.leaseDurationMs } : {}),
       ...(le.renewDeadlineMs ? { renewDeadlineMs: le.renewDeadlineMs } : {}),
       ...(le.retryPeriodMs ? { retryPeriodMs: le.retryPeriodMs } : {}),

@@ -6,8 +6,7 @@ import { KubeApiError, KubeClient } from '../../src/kube/client.ts';
 import type { Project, Tenant } from '../../src/schemas/crds/types.ts';
 import type { KubeObject } from '../../src/schemas/kube-object.ts';
 import { eventually, kubeconfigPath } from '../support/e2e.ts';
-import type { Started } from '../support/kubeop-process.ts';
-import { installKubeop, metricValue, startOperatorProcess } from '../support/operator.ts';
+import { installKubeop, startOperatorInProcess } from '../support/operator.ts';
 
 const API = 'paas.kubeop.io/v1alpha1';
 const suffix = () => randomBytes(3).toString('hex');
@@ -60,7 +59,7 @@ async function errorOf(p: Promise<unknown>): Promise<KubeApiError> {
 
 describe.skipIf(!kubeconfigPath)('tenancy on the real API server', () => {
   let admin: KubeClient;
-  let operator: Started;
+  let operator: Awaited<ReturnType<typeof startOperatorInProcess>>;
   const asUser = (user: string, groups?: string[]) => ({
     impersonate: { user, ...(groups ? { groups } : {}) },
   });
@@ -70,13 +69,10 @@ describe.skipIf(!kubeconfigPath)('tenancy on the real API server', () => {
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfigPath!);
     admin = new KubeClient(kc, { fieldManager: 'e2e-test' });
-    operator = await startOperatorProcess(kubeconfigPath!, { KUBEOP_RESYNC_SECONDS: '10' });
-    await eventually('operator ready', async () =>
-      (await fetch(`${operator.url}/readyz`)).ok ? true : undefined,
-    );
+    operator = await startOperatorInProcess(kubeconfigPath!, { resyncMs: 10_000 });
   });
   afterAll(async () => {
-    await operator?.stop();
+    await operator?.operator.stop();
   });
 
   async function readyProject(name: string): Promise<Project> {
@@ -235,6 +231,7 @@ describe.skipIf(!kubeconfigPath)('tenancy on the real API server', () => {
 
     it('follows spec changes: new quota, changed members, and removes bindings no longer wanted', async () => {
       await readyProject(project);
+      const driftBefore = await operator.metric('kubeop_drift_corrections_total');
       await admin.apply(
         projectObj(project, tenant, {
           quota: { cpu: '3', memory: '4Gi', pods: 6 },
@@ -269,11 +266,13 @@ describe.skipIf(!kubeconfigPath)('tenancy on the real API server', () => {
         `${tenant}-owner`,
         'dev',
       ]);
+      // A spec change is not drift.
+      expect(await operator.metric('kubeop_drift_corrections_total')).toBe(driftBefore);
     });
 
     it('corrects a hand edit of a managed object and counts it as drift', async () => {
       await readyProject(project);
-      const before = await metricValue(operator.url, 'kubeop_drift_corrections_total', {
+      const before = await operator.metric('kubeop_drift_corrections_total', {
         kind: 'NetworkPolicy',
       });
       await admin.mergePatch(
@@ -296,9 +295,25 @@ describe.skipIf(!kubeconfigPath)('tenancy on the real API server', () => {
           ? true
           : undefined;
       });
-      expect(
-        await metricValue(operator.url, 'kubeop_drift_corrections_total', { kind: 'NetworkPolicy' }),
-      ).toBe(before + 1);
+      expect(await operator.metric('kubeop_drift_corrections_total', { kind: 'NetworkPolicy' })).toBe(
+        before + 1,
+      );
+    });
+
+    it('records Events for the project, such as a drift correction', async () => {
+      const events = await eventually('DriftCorrected event', async () => {
+        const list = await admin.list('events.k8s.io/v1', 'Event', { namespace: 'default' });
+        const mine = list.filter((e) => (e.regarding as { name?: string } | undefined)?.name === project);
+        return mine.some((e) => e.reason === 'DriftCorrected') ? mine : undefined;
+      });
+      expect(events.map((e) => e.reason)).toEqual(
+        expect.arrayContaining(['NamespaceCreated', 'DriftCorrected']),
+      );
+      expect(events.find((e) => e.reason === 'DriftCorrected')).toMatchObject({
+        type: 'Warning',
+        note: 'NetworkPolicy kubeop-default-deny was changed outside kubeOP and has been restored',
+        reportingController: 'paas.kubeop.io/operator',
+      });
     });
 
     it('recreates a managed object that was deleted', async () => {
@@ -337,19 +352,19 @@ describe.skipIf(!kubeconfigPath)('tenancy on the real API server', () => {
       await readyProject(project);
       // Let in-flight status updates settle, then watch the write counter across two resync periods.
       await eventually('writes settle', async () => {
-        const a = await metricValue(operator.url, 'kubeop_kube_writes_total');
+        const a = await operator.metric('kubeop_kube_writes_total');
         await new Promise((r) => setTimeout(r, 3000));
-        return (await metricValue(operator.url, 'kubeop_kube_writes_total')) === a ? true : undefined;
+        return (await operator.metric('kubeop_kube_writes_total')) === a ? true : undefined;
       });
-      const writes = await metricValue(operator.url, 'kubeop_kube_writes_total');
-      const reconciles = await metricValue(operator.url, 'kubeop_controller_reconcile_total', {
+      const writes = await operator.metric('kubeop_kube_writes_total');
+      const reconciles = await operator.metric('kubeop_controller_reconcile_total', {
         controller: 'project',
       });
       await new Promise((r) => setTimeout(r, 21_000));
       expect(
-        await metricValue(operator.url, 'kubeop_controller_reconcile_total', { controller: 'project' }),
+        await operator.metric('kubeop_controller_reconcile_total', { controller: 'project' }),
       ).toBeGreaterThan(reconciles);
-      expect(await metricValue(operator.url, 'kubeop_kube_writes_total')).toBe(writes);
+      expect(await operator.metric('kubeop_kube_writes_total')).toBe(writes);
     }, 60_000);
 
     it('deleting the project removes its namespace and everything in it', async () => {

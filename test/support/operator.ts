@@ -60,3 +60,37 @@ export async function metricValue(
   }
   return total;
 }
+
+/** The operator assembled in the test process (so coverage sees it), without leader election. */
+export async function startOperatorInProcess(kubeconfig: string, opts: { resyncMs?: number } = {}) {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const { Registry } = await import('prom-client');
+  const { startOperator } = await import('../../src/operator/operator.ts');
+  const { createLogger } = await import('../../src/platform/logging.ts');
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  const registry = new Registry();
+  const operator = await startOperator({
+    kc,
+    logger: createLogger({ service: 'e2e-operator', level: process.env.KUBEOP_TEST_LOG_LEVEL ?? 'silent' }),
+    registry,
+    workers: 4,
+    resyncMs: opts.resyncMs ?? 600_000,
+    leaderElection: false,
+    render: { ingressNamespace: 'ingress-nginx' },
+    onLostLeadership: () => {
+      throw new Error('in-process operator runs without leader election');
+    },
+  });
+  /** One sample (summed over matching series) of a metric in the operator's registry. */
+  const metric = async (name: string, labels: Record<string, string> = {}) => {
+    const m = await registry.getSingleMetric(name)?.get();
+    return (m?.values ?? [])
+      .filter((v) =>
+        Object.entries(labels).every(([k, val]) => String((v.labels as Record<string, unknown>)[k]) === val),
+      )
+      .filter((v) => !('metricName' in v) || v.metricName === undefined || v.metricName === name)
+      .reduce((sum, v) => sum + v.value, 0);
+  };
+  return { operator, registry, metric };
+}

@@ -58,6 +58,23 @@ describe('kubeop executable errors', () => {
     expect(oneLine(r.stderr)).toMatch(/KUBEOP_SHUTDOWN_TIMEOUT_SECONDS="forever" is invalid/);
   });
 
+  it('the operator without a cluster stops with one line saying how to configure one', async () => {
+    const r = await runKubeop(['operator'], { KUBEOP_HTTP_ADDR: '127.0.0.1:0', HOME: '/nonexistent' });
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr)).toBe(
+      'kubeop: no cluster configured: set KUBEOP_KUBECONFIG or KUBECONFIG, or run inside a cluster',
+    );
+  });
+
+  it('a kubeconfig path that does not exist is named in the error', async () => {
+    const r = await runKubeop(['operator'], {
+      KUBEOP_HTTP_ADDR: '127.0.0.1:0',
+      KUBEOP_KUBECONFIG: '/nope/config',
+    });
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr)).toBe('kubeop: KUBEOP_KUBECONFIG=/nope/config does not exist');
+  });
+
   it('no command shows help on stderr and exits 2', async () => {
     const r = await runKubeop([]);
     expect(r.code).toBe(2);
@@ -125,7 +142,7 @@ describe('kubeop all', () => {
   });
 
   it('warns about an unknown KUBEOP_ variable', async () => {
-    const svc = await startKubeop(['operator'], {
+    const svc = await startKubeop(['admission'], {
       KUBEOP_HTTP_ADDR: '127.0.0.1:0',
       KUBEOP_HTTP_ADRR: 'typo',
     });

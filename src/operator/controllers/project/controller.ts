@@ -1,8 +1,14 @@
 import type { Counter } from 'prom-client';
 import { setCondition, type Condition } from '../../../domain/conditions.ts';
 import { FINALIZER, LABEL_PROJECT, LABEL_TENANT, projectNamespace } from '../../../domain/naming.ts';
-import { isSubset, withoutEmptyCollections } from '../../../kube/compare.ts';
+import {
+  ANNOTATION_APPLIED_HASH,
+  isSubset,
+  withAppliedHash,
+  withoutEmptyCollections,
+} from '../../../kube/compare.ts';
 import type { KubeClient } from '../../../kube/client.ts';
+import type { EventRecorder } from '../../../kube/events.ts';
 import type { Project, Tenant } from '../../../schemas/crds/types.ts';
 import { keyOf, type KubeObject } from '../../../schemas/kube-object.ts';
 import type { Logger } from '../../../platform/logging.ts';
@@ -36,6 +42,7 @@ export interface ProjectReconcilerDeps {
   /** Caches of the kinds in PROJECT_OWNED_KINDS, by `apiVersion/kind`, indexed by namespace. */
   owned: Map<string, Store>;
   drift: Counter<'controller' | 'kind'>;
+  events: EventRecorder;
   options: ProjectRenderOptions;
   logger: Logger;
   now?: () => Date;
@@ -55,13 +62,33 @@ const kindKey = (o: { apiVersion: string; kind: string }) => `${o.apiVersion}/${
 export function projectReconciler(deps: ProjectReconcilerDeps): (key: string) => Promise<Result> {
   const now = deps.now ?? (() => new Date());
 
-  async function ensure(desired: KubeObject[]): Promise<void> {
-    for (const obj of desired) {
+  /**
+   * Applies what differs. Each applied object carries the hash of its rendering, so a difference can
+   * be told apart: same hash means someone changed the object after kubeOP applied it (drift, counted
+   * and reported); another hash means the desired state changed (a spec change, not drift).
+   */
+  async function ensure(project: Project, desired: KubeObject[]): Promise<void> {
+    for (const rendered of desired) {
+      const obj = withAppliedHash(rendered);
       const store = obj.kind === 'Namespace' ? deps.namespaces : deps.owned.get(kindKey(obj));
       const live = store?.get(keyOf(obj.metadata));
       if (live && isSubset(obj, live)) continue;
-      if (live) deps.drift.inc({ controller: 'project', kind: obj.kind });
       await deps.client.apply(obj);
+      if (
+        live &&
+        live.metadata.annotations?.[ANNOTATION_APPLIED_HASH] ===
+          obj.metadata.annotations?.[ANNOTATION_APPLIED_HASH]
+      ) {
+        deps.drift.inc({ controller: 'project', kind: obj.kind });
+        deps.events.record(
+          project,
+          'Warning',
+          'DriftCorrected',
+          `${obj.kind} ${obj.metadata.name} was changed outside kubeOP and has been restored`,
+        );
+      } else if (!live && obj.kind === 'Namespace') {
+        deps.events.record(project, 'Normal', 'NamespaceCreated', `created namespace ${obj.metadata.name}`);
+      }
     }
   }
 
@@ -79,6 +106,16 @@ export function projectReconciler(deps: ProjectReconcilerDeps): (key: string) =>
 
   async function writeStatus(project: Project, full: NonNullable<Project['status']>): Promise<void> {
     const status = withoutEmptyCollections(full);
+    const before = project.status?.conditions?.find((c) => c.type === 'Ready');
+    const after = status.conditions?.find((c) => c.type === 'Ready');
+    if (after && (before?.status !== after.status || before.reason !== after.reason)) {
+      deps.events.record(
+        project,
+        after.status === 'True' ? 'Normal' : 'Warning',
+        after.reason,
+        after.message,
+      );
+    }
     if (isSubset(status, project.status ?? {}) && isSubset(project.status ?? {}, status)) return;
     await deps.client.applyStatus({
       apiVersion: project.apiVersion,
@@ -113,6 +150,12 @@ export function projectReconciler(deps: ProjectReconcilerDeps): (key: string) =>
       kind: project.kind,
       metadata: { name: project.metadata.name, finalizers: [] },
     });
+    deps.events.record(
+      project,
+      'Normal',
+      'NamespaceDeleted',
+      `namespace ${namespace} and everything in it are gone`,
+    );
     deps.logger.info({ project: project.metadata.name, namespace }, 'project deleted with its namespace');
     return;
   }
@@ -177,7 +220,7 @@ export function projectReconciler(deps: ProjectReconcilerDeps): (key: string) =>
       // Members get access only once the quota is in force (see renderMemberBindings).
       ...(quota ? renderMemberBindings(tenant, project, namespace) : []),
     ];
-    await ensure(desired);
+    await ensure(project, desired);
     await prune(project, namespace, desired);
 
     const quotaStatus = quota?.status as

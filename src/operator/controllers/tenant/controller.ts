@@ -5,6 +5,7 @@ import { parseResourceList, quotaToResources } from '../../../domain/quota.ts';
 import { allocateTenantQuota, type ProjectQuotaState } from '../../../domain/tenant-quota.ts';
 import { isSubset, withoutEmptyCollections } from '../../../kube/compare.ts';
 import type { KubeClient } from '../../../kube/client.ts';
+import type { EventRecorder } from '../../../kube/events.ts';
 import type { Project, Tenant } from '../../../schemas/crds/types.ts';
 import type { TenantStatus } from '../../../schemas/crds/tenant.ts';
 import type { KubeObject } from '../../../schemas/kube-object.ts';
@@ -18,6 +19,7 @@ export interface TenantReconcilerDeps {
   tenants: Store<Tenant>;
   projects: Store<Project>;
   namespaces: Store;
+  events: EventRecorder;
   logger: Logger;
   now?: () => Date;
 }
@@ -47,6 +49,14 @@ export function tenantReconciler(deps: TenantReconcilerDeps): (key: string) => P
     if (!tenant.metadata.finalizers?.includes(FINALIZER)) return;
     const projects = deps.projects.byIndex(INDEX_TENANT, tenant.metadata.name);
     if (projects.length > 0) {
+      if (projects.some((p) => !p.metadata.deletionTimestamp)) {
+        deps.events.record(
+          tenant,
+          'Normal',
+          'DeletingProjects',
+          `deleting ${projects.length} project(s) before the tenant`,
+        );
+      }
       for (const p of projects) {
         if (!p.metadata.deletionTimestamp) {
           await deps.client.delete({ apiVersion: p.apiVersion, kind: p.kind, name: p.metadata.name });
@@ -155,6 +165,15 @@ export function tenantReconciler(deps: TenantReconcilerDeps): (key: string) => P
         now(),
       ),
     });
+    const wasExhausted = tenant.status?.conditions?.some((c) => c.reason === 'QuotaExhausted');
+    if (deniedProjects.length && !wasExhausted) {
+      deps.events.record(
+        tenant,
+        'Warning',
+        'QuotaExhausted',
+        `the tenant quota has no room for what ${deniedProjects.join(', ')} ask for`,
+      );
+    }
     if (!(isSubset(status, tenant.status ?? {}) && isSubset(tenant.status ?? {}, status))) {
       await deps.client.applyStatus({
         apiVersion: tenant.apiVersion,
