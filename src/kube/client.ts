@@ -79,7 +79,7 @@ export class KubeClient {
     const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     const headers: Record<string, string | string[]> = {
       ...(base.headers as Record<string, string>),
-      accept: 'application/json',
+      accept: 'application/json, */*',
     };
     if (payload !== undefined) {
       headers['content-type'] = opts.contentType ?? 'application/json';
@@ -99,7 +99,9 @@ export class KubeClient {
           const text = Buffer.concat(chunks).toString('utf8');
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) {
-            resolve((text ? JSON.parse(text) : undefined) as T);
+            // Plain-text answers (/metrics, /readyz) come back as the text itself.
+            const json = String(res.headers['content-type'] ?? '').startsWith('application/json');
+            resolve((text && json ? JSON.parse(text) : text || undefined) as T);
             return;
           }
           let reason = 'Unknown';

@@ -1,6 +1,6 @@
 import type { Counter } from 'prom-client';
 import { setCondition, type Condition } from '../../../domain/conditions.ts';
-import { FINALIZER, LABEL_PROJECT, LABEL_TENANT, projectNamespace } from '../../../domain/naming.ts';
+import { LABEL_PROJECT, LABEL_TENANT, projectNamespace } from '../../../domain/naming.ts';
 import {
   ANNOTATION_APPLIED_HASH,
   isSubset,
@@ -13,6 +13,7 @@ import type { Project, Tenant } from '../../../schemas/crds/types.ts';
 import { keyOf, type KubeObject } from '../../../schemas/kube-object.ts';
 import type { Logger } from '../../../platform/logging.ts';
 import type { Result } from '../../runtime/controller.ts';
+import { reconcileWithFinalizer } from '../../runtime/finalizer.ts';
 import { INDEX_NAMESPACE, type Store } from '../store.ts';
 import { QUOTA_NAME } from '../tenant/quota.ts';
 import {
@@ -133,8 +134,8 @@ export function projectReconciler(deps: ProjectReconcilerDeps): (key: string) =>
     );
   }
 
-  async function finalize(project: Project, namespace: string): Promise<Result> {
-    if (!project.metadata.finalizers?.includes(FINALIZER)) return;
+  /** Deletes the project's namespace; done once the namespace controller has removed it and its contents. */
+  async function cleanup(project: Project, namespace: string): Promise<boolean> {
     const live =
       deps.namespaces.get(namespace) ??
       (await deps.client.find({ apiVersion: 'v1', kind: 'Namespace', name: namespace }));
@@ -142,14 +143,8 @@ export function projectReconciler(deps: ProjectReconcilerDeps): (key: string) =>
       if (!live.metadata.deletionTimestamp) {
         await deps.client.delete({ apiVersion: 'v1', kind: 'Namespace', name: namespace });
       }
-      // The namespace controller is still removing its contents; the project stays until it is gone.
-      return { requeueAfterMs: 2000 };
+      return false;
     }
-    await deps.client.apply({
-      apiVersion: project.apiVersion,
-      kind: project.kind,
-      metadata: { name: project.metadata.name, finalizers: [] },
-    });
     deps.events.record(
       project,
       'Normal',
@@ -157,24 +152,21 @@ export function projectReconciler(deps: ProjectReconcilerDeps): (key: string) =>
       `namespace ${namespace} and everything in it are gone`,
     );
     deps.logger.info({ project: project.metadata.name, namespace }, 'project deleted with its namespace');
-    return;
+    return true;
   }
 
   return async function reconcile(key: string): Promise<Result> {
     const project = deps.projects.get(key);
     if (!project) return;
+    const namespace = projectNamespace(project.spec.tenantRef.name, project.metadata.name);
+    return reconcileWithFinalizer(deps.client, project, {
+      apply: () => applyProject(project, namespace),
+      cleanup: () => cleanup(project, namespace),
+    });
+  };
+
+  async function applyProject(project: Project, namespace: string): Promise<Result> {
     const tenantName = project.spec.tenantRef.name;
-    const namespace = projectNamespace(tenantName, project.metadata.name);
-    if (project.metadata.deletionTimestamp) return finalize(project, namespace);
-
-    if (!project.metadata.finalizers?.includes(FINALIZER)) {
-      await deps.client.apply({
-        apiVersion: project.apiVersion,
-        kind: project.kind,
-        metadata: { name: project.metadata.name, finalizers: [FINALIZER] },
-      });
-    }
-
     const tenant = deps.tenants.get(tenantName);
     if (!tenant || tenant.metadata.deletionTimestamp) {
       await writeStatus(project, {
@@ -260,5 +252,5 @@ export function projectReconciler(deps: ProjectReconcilerDeps): (key: string) =>
       ...(quotaStatus ? { quota: { hard: quotaStatus.hard ?? {}, used: quotaStatus.used ?? {} } } : {}),
     });
     return quota ? undefined : { requeueAfterMs: 5000 };
-  };
+  }
 }

@@ -1,5 +1,5 @@
 import { setCondition } from '../../../domain/conditions.ts';
-import { FINALIZER, LABEL_PROJECT, LABEL_TENANT, projectNamespace } from '../../../domain/naming.ts';
+import { LABEL_PROJECT, LABEL_TENANT, projectNamespace } from '../../../domain/naming.ts';
 import { formatQuantity } from '../../../domain/quantity.ts';
 import { parseResourceList, quotaToResources } from '../../../domain/quota.ts';
 import { allocateTenantQuota, type ProjectQuotaState } from '../../../domain/tenant-quota.ts';
@@ -11,6 +11,7 @@ import type { TenantStatus } from '../../../schemas/crds/tenant.ts';
 import type { KubeObject } from '../../../schemas/kube-object.ts';
 import type { Logger } from '../../../platform/logging.ts';
 import type { Result } from '../../runtime/controller.ts';
+import { reconcileWithFinalizer } from '../../runtime/finalizer.ts';
 import { INDEX_TENANT, type Store } from '../store.ts';
 import { QUOTA_NAME, renderResourceQuota, requestedResources } from './quota.ts';
 
@@ -45,46 +46,40 @@ const toText = (r: Record<string, bigint>) =>
 export function tenantReconciler(deps: TenantReconcilerDeps): (key: string) => Promise<Result> {
   const now = deps.now ?? (() => new Date());
 
-  async function finalize(tenant: Tenant): Promise<Result> {
-    if (!tenant.metadata.finalizers?.includes(FINALIZER)) return;
+  /** Deletes the tenant's projects; done once none is left (each waits for its namespace). */
+  async function cleanup(tenant: Tenant): Promise<boolean> {
     const projects = deps.projects.byIndex(INDEX_TENANT, tenant.metadata.name);
-    if (projects.length > 0) {
-      if (projects.some((p) => !p.metadata.deletionTimestamp)) {
-        deps.events.record(
-          tenant,
-          'Normal',
-          'DeletingProjects',
-          `deleting ${projects.length} project(s) before the tenant`,
-        );
-      }
-      for (const p of projects) {
-        if (!p.metadata.deletionTimestamp) {
-          await deps.client.delete({ apiVersion: p.apiVersion, kind: p.kind, name: p.metadata.name });
-        }
-      }
-      return { requeueAfterMs: 2000 };
+    if (projects.length === 0) {
+      deps.logger.info({ tenant: tenant.metadata.name }, 'tenant deleted after its projects');
+      return true;
     }
-    await deps.client.apply({
-      apiVersion: tenant.apiVersion,
-      kind: tenant.kind,
-      metadata: { name: tenant.metadata.name, finalizers: [] },
-    });
-    deps.logger.info({ tenant: tenant.metadata.name }, 'tenant deleted after its projects');
-    return;
+    if (projects.some((p) => !p.metadata.deletionTimestamp)) {
+      deps.events.record(
+        tenant,
+        'Normal',
+        'DeletingProjects',
+        `deleting ${projects.length} project(s) before the tenant`,
+      );
+    }
+    for (const p of projects) {
+      if (!p.metadata.deletionTimestamp) {
+        await deps.client.delete({ apiVersion: p.apiVersion, kind: p.kind, name: p.metadata.name });
+      }
+    }
+    return false;
   }
 
   return async function reconcile(key: string): Promise<Result> {
     const tenant = deps.tenants.get(key);
     if (!tenant) return;
-    if (tenant.metadata.deletionTimestamp) return finalize(tenant);
+    return reconcileWithFinalizer(deps.client, tenant, {
+      apply: () => applyTenant(tenant),
+      cleanup: () => cleanup(tenant),
+    });
+  };
+
+  async function applyTenant(tenant: Tenant): Promise<Result> {
     const name = tenant.metadata.name;
-    if (!tenant.metadata.finalizers?.includes(FINALIZER)) {
-      await deps.client.apply({
-        apiVersion: tenant.apiVersion,
-        kind: tenant.kind,
-        metadata: { name, finalizers: [FINALIZER] },
-      });
-    }
 
     const limits = quotaToResources(tenant.spec.quota);
     const limited = new Set(Object.keys(limits));
@@ -183,5 +178,5 @@ export function tenantReconciler(deps: TenantReconcilerDeps): (key: string) => P
       });
     }
     return;
-  };
+  }
 }
