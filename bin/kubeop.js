@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
   process.stderr.write(
-    `kubeop: needs Node.js 24 or newer, found ${process.versions.node}; run it through npm (npx kubeop, npm start) so the pinned Node.js 24 is used\n`,
+    `kubeop: needs Node.js 24 or newer, found ${process.versions.node}; run it through npm (npm run kubeop -- <command>, npm start) so the pinned Node.js 24 is used\n`,
   );
   process.exit(2);
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectNamespace } from '../../src/domain/naming.ts';
@@ -6,7 +7,7 @@ import { KubeApiError, KubeClient } from '../../src/kube/client.ts';
 import type { Project, Tenant } from '../../src/schemas/crds/types.ts';
 import type { KubeObject } from '../../src/schemas/kube-object.ts';
 import { eventually, kubeconfigPath } from '../support/e2e.ts';
-import { installKubeop, startOperatorInProcess } from '../support/operator.ts';
+import { installKubeop, kubectl, startOperatorInProcess } from '../support/operator.ts';
 
 const API = 'paas.kubeop.io/v1alpha1';
 const suffix = () => randomBytes(3).toString('hex');
@@ -417,6 +418,16 @@ describe.skipIf(!kubeconfigPath)('tenancy on the real API server', () => {
       });
       expect(status.message).toMatch(/does not exist; create it or fix spec.tenantRef/);
       await admin.delete({ apiVersion: API, kind: 'Project', name: p });
+    });
+  });
+
+  describe('the examples in deploy/examples', () => {
+    it('apply as documented and become Ready', async () => {
+      const dir = fileURLToPath(new URL('../../deploy/examples/', import.meta.url));
+      await kubectl(kubeconfigPath!, ['apply', '-f', dir]);
+      const p = await readyProject('acme-web');
+      expect(p.status?.namespace).toBe(projectNamespace('acme', 'acme-web'));
+      await kubectl(kubeconfigPath!, ['delete', '-f', dir, '--wait=false']);
     });
   });
 

@@ -124,7 +124,12 @@ describe('kubeop help and version', () => {
 
 describe('kubeop all', () => {
   it('serves the four endpoints on KUBEOP_HTTP_ADDR and exits 0 on SIGTERM', async () => {
-    const svc = await startKubeop(['all'], { KUBEOP_HTTP_ADDR: '127.0.0.1:0', KUBEOP_DATA_DIR: tempDir() });
+    // No cluster: the manager serves on its own and the operator says it is not running.
+    const svc = await startKubeop(['all'], {
+      KUBEOP_HTTP_ADDR: '127.0.0.1:0',
+      KUBEOP_DATA_DIR: tempDir(),
+      KUBECONFIG: '/nonexistent/kubeconfig',
+    });
     try {
       const health = await fetch(`${svc.url}/healthz`);
       expect(health.status).toBe(200);
@@ -139,6 +144,9 @@ describe('kubeop all', () => {
       expect(await svc.stop('SIGTERM')).toBe(0);
     }
     expect(svc.logs().map((l) => l.msg)).toContain('shutdown complete');
+    expect(svc.logs().map((l) => l.msg)).toContain(
+      'no cluster configured (KUBEOP_KUBECONFIG, KUBECONFIG, in-cluster): the operator is not running',
+    );
   });
 
   it('warns about an unknown KUBEOP_ variable', async () => {
