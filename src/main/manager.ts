@@ -2,6 +2,9 @@ import { openDatabase } from '../db/open.ts';
 import { migrate } from '../db/migrate.ts';
 import { migrations } from '../db/migrations/index.ts';
 import { describe } from '../db/postgres.ts';
+import { registerManagerApi } from '../manager/api.ts';
+import { ensureBootstrapToken } from '../manager/bootstrap.ts';
+import { readBuildInfo } from '../platform/version.ts';
 import type { ServiceContext } from './service.ts';
 
 /**
@@ -24,4 +27,16 @@ export async function setupManager(ctx: ServiceContext): Promise<void> {
     'INSERT INTO kubeop_installation (id) VALUES (gen_random_uuid()) ON CONFLICT (singleton) DO NOTHING',
   );
   ctx.health.addReadiness('database', () => db.ping());
+  await ensureBootstrapToken(db, config.KUBEOP_BOOTSTRAP_TOKEN, (token) => {
+    // Straight to the terminal, once, and never into the JSON logs.
+    process.stderr.write(
+      `\n  kubeOP bootstrap platform-admin token (shown once, store it now):\n\n    ${token}\n\n  Use it as "Authorization: Bearer <token>" to create tenants and more tokens.\n\n`,
+    );
+  });
+  await registerManagerApi(ctx.app, {
+    db,
+    logger,
+    rateLimitPerMinute: config.KUBEOP_API_RATE_LIMIT,
+    version: readBuildInfo().version,
+  });
 }

@@ -84,6 +84,20 @@ export const ConfigSchema = Type.Object({
       secret: true,
     }),
   ),
+  KUBEOP_BOOTSTRAP_TOKEN: Type.Optional(
+    Type.String({
+      description:
+        'The first platform-admin API token (`kop_` + 32–128 base64url characters). Unset: on first start the manager generates one and prints it once to standard error.',
+      secret: true,
+    }),
+  ),
+  KUBEOP_API_RATE_LIMIT: Type.Integer({
+    minimum: 1,
+    maximum: 1_000_000,
+    default: 600,
+    description:
+      'Manager API requests per minute per token (per client address before authentication); beyond it, 429.',
+  }),
   KUBEOP_DATA_DIR: Type.String({
     default: '.kubeop-data',
     minLength: 1,

@@ -101,7 +101,10 @@ export function installProblemHandlers(app: FastifyInstance): void {
         errors: err.validation.map((v) => ({ path: v.instancePath || '/', message: v.message ?? 'invalid' })),
       });
     } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-      body = problem(err.statusCode, fastifyCodes[err.code] ?? 'KUBEOP_ERR_BAD_REQUEST', err.message);
+      const code = err.code?.startsWith('KUBEOP_ERR_')
+        ? err.code
+        : (fastifyCodes[err.code] ?? 'KUBEOP_ERR_BAD_REQUEST');
+      body = problem(err.statusCode, code, err.message);
     } else {
       req.log.error({ err }, 'request failed');
       body = problem(500, 'KUBEOP_ERR_INTERNAL', 'internal error; quote the request id when reporting it');

@@ -1,8 +1,12 @@
 import type { Migration } from '../migrate.ts';
 import * as m0001 from './0001_installation.ts';
+import * as m0002 from './0002_manager.ts';
 
 /**
  * Every migration, in order. Forward only: an applied migration is never edited (its checksum is
  * checked at start) and never removed; a schema change is a new entry at the end.
  */
-export const migrations: Migration[] = [{ version: 1, name: 'installation', sql: m0001.sql }];
+export const migrations: Migration[] = [
+  { version: 1, name: 'installation', sql: m0001.sql },
+  { version: 2, name: 'manager', sql: m0002.sql },
+];

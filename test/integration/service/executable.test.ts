@@ -168,10 +168,12 @@ describe('kubeop manager and migrate on PostgreSQL', () => {
       const first = await runKubeop(['migrate', '--db-url', pg.url]);
       expect(first.stderr).toBe('');
       expect(first.code).toBe(0);
-      expect(first.stdout).toMatch(/applying 1 installation\nmigrated to version 1 \(1 applied\)/);
+      expect(first.stdout).toMatch(
+        /^applying 1 installation\napplying 2 manager\nmigrated to version 2 \(2 applied\)\n$/,
+      );
       const second = await runKubeop(['migrate'], { KUBEOP_DB_URL: pg.url });
       expect(second.code).toBe(0);
-      expect(second.stdout).toBe('already at version 1; nothing to apply\n');
+      expect(second.stdout).toBe('already at version 2; nothing to apply\n');
     } finally {
       await pg.drop();
     }
@@ -197,8 +199,61 @@ describe('kubeop manager and migrate on PostgreSQL', () => {
     const dataDir = tempDir();
     const first = await runKubeop(['migrate', '--data-dir', dataDir]);
     expect(first.code).toBe(0);
-    expect(first.stdout).toContain('migrated to version 1');
+    expect(first.stdout).toContain('migrated to version 2');
     const second = await runKubeop(['migrate', '--data-dir', dataDir]);
-    expect(second.stdout).toBe('already at version 1; nothing to apply\n');
+    expect(second.stdout).toBe('already at version 2; nothing to apply\n');
+  });
+});
+
+describe('kubeop manager API', () => {
+  it('prints a bootstrap token once, on first start only, and the token works', async () => {
+    const dataDir = tempDir();
+    const env = { KUBEOP_HTTP_ADDR: '127.0.0.1:0', KUBEOP_DATA_DIR: dataDir };
+    const first = await startKubeop(['manager'], env);
+    let token = '';
+    try {
+      token = /kop_[A-Za-z0-9_-]+/.exec(first.stderr())?.[0] ?? '';
+      expect(token).toMatch(/^kop_/);
+      // Never in the JSON logs.
+      expect(JSON.stringify(first.logs())).not.toContain(token);
+      const res = await fetch(`${first.url}/v1/tenants`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+    } finally {
+      expect(await first.stop()).toBe(0);
+    }
+    const second = await startKubeop(['manager'], env);
+    try {
+      expect(second.stderr()).not.toMatch(/kop_/);
+      const res = await fetch(`${second.url}/v1/tenants`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('takes the bootstrap token from KUBEOP_BOOTSTRAP_TOKEN and refuses a malformed one', async () => {
+    const given = 'kop_' + 'a'.repeat(40);
+    const svc = await startKubeop(['manager'], {
+      KUBEOP_HTTP_ADDR: '127.0.0.1:0',
+      KUBEOP_DATA_DIR: tempDir(),
+      KUBEOP_BOOTSTRAP_TOKEN: given,
+    });
+    try {
+      expect(svc.stderr()).not.toContain(given);
+      expect(
+        (await fetch(`${svc.url}/v1/tenants`, { headers: { authorization: `Bearer ${given}` } })).status,
+      ).toBe(200);
+    } finally {
+      await svc.stop();
+    }
+    const bad = await runKubeop(['manager'], {
+      KUBEOP_HTTP_ADDR: '127.0.0.1:0',
+      KUBEOP_DATA_DIR: tempDir(),
+      KUBEOP_BOOTSTRAP_TOKEN: 'short',
+    });
+    expect(bad.code).toBe(1);
+    expect(oneLine(bad.stderr)).toBe(
+      'kubeop: KUBEOP_BOOTSTRAP_TOKEN must be "kop_" followed by 32 to 128 base64url characters',
+    );
   });
 });
