@@ -5,6 +5,11 @@ import { describe } from '../db/postgres.ts';
 import { registerManagerApi } from '../manager/api.ts';
 import { ensureBootstrapToken } from '../manager/bootstrap.ts';
 import { readBuildInfo } from '../platform/version.ts';
+import { KubeClient } from '../kube/client.ts';
+import { createDispatcher } from '../manager/dispatcher.ts';
+import { syncStatus } from '../manager/status-sync.ts';
+import type { Database } from '../db/database.ts';
+import { loadKubeConfig } from './kubeconfig.ts';
 import type { ServiceContext } from './service.ts';
 
 /**
@@ -33,10 +38,46 @@ export async function setupManager(ctx: ServiceContext): Promise<void> {
       `\n  kubeOP bootstrap platform-admin token (shown once, store it now):\n\n    ${token}\n\n  Use it as "Authorization: Bearer <token>" to create tenants and more tokens.\n\n`,
     );
   });
+  startDelivery(ctx, db);
   await registerManagerApi(ctx.app, {
     db,
     logger,
     rateLimitPerMinute: config.KUBEOP_API_RATE_LIMIT,
     version: readBuildInfo().version,
   });
+}
+
+/**
+ * Delivery to the cluster this process is configured for (KUBEOP_KUBECONFIG, KUBECONFIG or
+ * in-cluster): the outbox dispatcher, and status read back every few seconds. Without a cluster the
+ * API still works and every change waits in the outbox, which the log says.
+ */
+function startDelivery(ctx: ServiceContext, db: Database): void {
+  const { config, logger } = ctx;
+  const kc = loadKubeConfig(config.KUBEOP_KUBECONFIG, ctx.env);
+  if (!kc) {
+    logger.warn('no cluster configured: changes are kept in the outbox until a cluster is configured');
+    return;
+  }
+  const client = new KubeClient(kc, { fieldManager: 'kubeop-manager' });
+  const dispatcher = createDispatcher({ db, client, logger: logger.child({ component: 'dispatcher' }) });
+  dispatcher.start();
+  let syncing = true;
+  const sync = (async () => {
+    while (syncing) {
+      try {
+        await syncStatus(db, client);
+      } catch (err) {
+        logger.debug({ err: { message: (err as Error).message } }, 'status sync failed; retrying');
+      }
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  })();
+  // Registered after the database, so they stop before it closes.
+  ctx.lifecycle.onShutdown('delivery', async () => {
+    syncing = false;
+    await dispatcher.stop();
+    await sync;
+  });
+  logger.info({ server: kc.getCurrentCluster()?.server }, 'manager delivers to the cluster');
 }

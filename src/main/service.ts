@@ -13,6 +13,8 @@ import { readBuildInfo } from '../platform/version.ts';
 export interface ServiceContext {
   service: string;
   config: Config;
+  /** The process environment (KUBECONFIG and friends), injected for tests. */
+  env: Record<string, string | undefined>;
   logger: Logger;
   health: HealthChecks;
   metrics: ServiceMetrics;
@@ -39,7 +41,11 @@ export async function startService(
   service: string,
   config: Config,
   setups: ComponentSetup[],
-  opts: { logDestination?: DestinationStream; unknownVariables?: string[] } = {},
+  opts: {
+    logDestination?: DestinationStream;
+    unknownVariables?: string[];
+    env?: Record<string, string | undefined>;
+  } = {},
 ): Promise<RunningService> {
   const logger = createLogger({
     service,
@@ -57,7 +63,16 @@ export async function startService(
     if (lifecycle.draining) throw new Error('shutting down');
   });
   const app = createServiceServer({ logger, health, metrics, version: { service, ...readBuildInfo() } });
-  const ctx: ServiceContext = { service, config, logger, health, metrics, lifecycle, app };
+  const ctx: ServiceContext = {
+    service,
+    config,
+    env: opts.env ?? process.env,
+    logger,
+    health,
+    metrics,
+    lifecycle,
+    app,
+  };
   try {
     for (const setup of setups) await setup(ctx);
   } catch (err) {
