@@ -64,7 +64,7 @@ export function createDispatcher(opts: DispatcherOptions) {
       if (!lock[0]?.ok) return undefined;
       const { rows } = await tx.query<PendingEntry>(
         `SELECT id::text AS id, kind, name, namespace, operation, payload FROM outbox
-         WHERE delivered_at IS NULL ORDER BY id LIMIT $1`,
+         WHERE delivered_at IS NULL ORDER BY outbox.id LIMIT $1`,
         [batchSize],
       );
       const result: DispatchResult & { error?: unknown } = { applied: 0, deleted: 0, coalesced: 0 };

@@ -62,7 +62,7 @@ export async function listAudit(
     `SELECT id::text AS id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, actor, action,
        resource_type AS "resourceType", resource_name AS "resourceName", tenant_id AS "tenantId",
        request_id AS "requestId", outcome, detail
-     FROM audit_log${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`,
+     FROM audit_log${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY audit_log.id DESC LIMIT $${params.length}`,
     params,
   );
   return rows;

@@ -299,6 +299,11 @@ describe.each(drivers)('manager API on $name', ({ open }) => {
       expect(items.length).toBeGreaterThan(0);
       expect(items.some((i) => i.resourceName.includes('globex'))).toBe(false);
       expect(items.every((i) => i.actor.startsWith('token:') && i.requestId)).toBe(true);
+      // Newest first by number, not by text ("10" sorts before "9" as text).
+      const all = await app.inject({ url: '/v1/audit?limit=500', headers: admin });
+      const ids = (all.json() as { items: Array<{ id: string }> }).items.map((i) => Number(i.id));
+      expect(ids.length).toBeGreaterThan(10);
+      expect(ids).toEqual([...ids].sort((a, b) => b - a));
       expect((await app.inject({ url: '/v1/audit', headers: viewer })).statusCode).toBe(403);
     });
   });
