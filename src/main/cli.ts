@@ -11,6 +11,7 @@ import { openDatabase } from '../db/open.ts';
 import { migrate } from '../db/migrate.ts';
 import { migrations } from '../db/migrations/index.ts';
 import { setupAdmission } from './admission.ts';
+import { registerKmsCommands } from './kms-command.ts';
 import { setupManager } from './manager.ts';
 import { operatorSetup } from './operator.ts';
 import { startService, type ComponentSetup, type RunningService } from './service.ts';
@@ -124,6 +125,8 @@ export function buildProgram(io: CliIO): Command {
           : `kubeop ${info.version} (commit ${info.gitCommit}, built ${info.buildDate})\n`,
       );
     });
+
+  registerKmsCommands(program, io, { addConfigOptions, flagsToConfig });
 
   return program;
 }

@@ -103,6 +103,32 @@ export const ConfigSchema = Type.Object({
     minLength: 1,
     description: 'Directory for embedded state (the PGlite database when `KUBEOP_DB_URL` is unset).',
   }),
+  KUBEOP_KMS_MASTER_KEY: Type.Optional(
+    Type.String({
+      description:
+        'Key-encryption key of the local KMS provider that protects stored secrets (cluster kubeconfigs, Git and registry credentials): 32 random bytes in base64 (`openssl rand -base64 32`). Its key id is `master`. See docs/security/kms.md.',
+      secret: true,
+    }),
+  ),
+  KUBEOP_KMS_KEYS: Type.Optional(
+    Type.String({
+      description:
+        'A keyring for key rotation: comma-separated `<key id>:<base64 32-byte key>` entries, e.g. `k2:…,k1:…`. Keeps old keys readable while `kubeop kms rotate` moves records to the active one.',
+      secret: true,
+    }),
+  ),
+  KUBEOP_KMS_ACTIVE_KEY: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'Id of the key new secrets are encrypted with and rotation moves to. Required when the keyring holds more than one key.',
+    }),
+  ),
+  KUBEOP_KMS_DEV_MODE: Type.Boolean({
+    default: false,
+    description:
+      'Development only: without any key, encrypt secrets with a random key kept unprotected in `KUBEOP_DATA_DIR/kms-dev-key`, with a warning at every start. Never in production.',
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;
