@@ -40,6 +40,18 @@ const table: ResourceType[] = [
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', namespaced: true },
   { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', plural: 'httproutes', namespaced: true },
   { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', plural: 'certificates', namespaced: true },
+  {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingWebhookConfiguration',
+    plural: 'validatingwebhookconfigurations',
+    namespaced: false,
+  },
+  {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'MutatingWebhookConfiguration',
+    plural: 'mutatingwebhookconfigurations',
+    namespaced: false,
+  },
   { apiVersion: 'paas.kubeop.io/v1alpha1', kind: 'Tenant', plural: 'tenants', namespaced: false },
   { apiVersion: 'paas.kubeop.io/v1alpha1', kind: 'Project', plural: 'projects', namespaced: false },
   { apiVersion: 'paas.kubeop.io/v1alpha1', kind: 'App', plural: 'apps', namespaced: true },

@@ -75,6 +75,88 @@ export const ConfigSchema = Type.Object({
     description:
       "Namespace of the cluster's ingress controller; project network policies admit traffic from it.",
   }),
+  KUBEOP_WEBHOOK_ADDR: Type.String({
+    default: '0.0.0.0:9443',
+    description:
+      'Address the admission webhooks serve HTTPS on (`host:port`; port 0 picks a free port). Separate from `KUBEOP_HTTP_ADDR`, which keeps `/healthz`, `/readyz` and `/metrics`.',
+    'x-kubeop-format': 'listen-address',
+  }),
+  KUBEOP_WEBHOOK_NAMESPACE: Type.String({
+    default: 'kubeop-system',
+    minLength: 1,
+    description:
+      "kubeOP's own namespace: the webhook certificate Secret and Service live here, and no kubeOP webhook ever applies to it (nor to kube-system).",
+  }),
+  KUBEOP_WEBHOOK_SERVICE: Type.String({
+    default: 'kubeop-webhook',
+    minLength: 1,
+    description:
+      'Service (port 443, in `KUBEOP_WEBHOOK_NAMESPACE`) the API server calls the webhooks through when running inside the cluster and `KUBEOP_WEBHOOK_URL` is unset.',
+  }),
+  KUBEOP_WEBHOOK_URL: Type.Optional(
+    Type.String({
+      description:
+        'Base HTTPS URL the API server calls the webhooks at (paths `/validate/...`, `/mutate/...` are appended), for an API server outside the cluster network. Unset: the Service inside a cluster, else `https://127.0.0.1:<port of KUBEOP_WEBHOOK_ADDR>`.',
+      examples: ['https://127.0.0.1:9443'],
+      'x-kubeop-format': 'https-url',
+    }),
+  ),
+  KUBEOP_WEBHOOK_CERT_SOURCE: Type.Union([Type.Literal('self'), Type.Literal('cert-manager')], {
+    default: 'self',
+    description:
+      'Where the webhook serving certificate comes from: `self` (kubeOP keeps its own CA in `KUBEOP_WEBHOOK_CERT_SECRET` and rotates it) or `cert-manager` (a Certificate issued by `KUBEOP_WEBHOOK_CERT_ISSUER`).',
+  }),
+  KUBEOP_WEBHOOK_CERT_SECRET: Type.String({
+    default: 'kubeop-webhook-tls',
+    minLength: 1,
+    description: 'Secret (in `KUBEOP_WEBHOOK_NAMESPACE`) holding the webhook CA and serving certificate.',
+  }),
+  KUBEOP_WEBHOOK_CERT_ISSUER: Type.Optional(
+    Type.String({
+      pattern: '^(Issuer|ClusterIssuer)/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
+      description:
+        'With `KUBEOP_WEBHOOK_CERT_SOURCE=cert-manager`: the issuer, as `ClusterIssuer/<name>` or `Issuer/<name>` (in `KUBEOP_WEBHOOK_NAMESPACE`). It must record its CA in `ca.crt`.',
+      examples: ['ClusterIssuer/kubeop-ca'],
+    }),
+  ),
+  KUBEOP_WEBHOOK_CERT_VALIDITY_HOURS: Type.Integer({
+    minimum: 1,
+    maximum: 87600,
+    default: 2160,
+    description: 'Lifetime of a webhook serving certificate; it is renewed when a third of it is left.',
+  }),
+  KUBEOP_WEBHOOK_CA_VALIDITY_DAYS: Type.Integer({
+    minimum: 1,
+    maximum: 36500,
+    default: 3650,
+    description:
+      'Lifetime of the self-managed webhook CA; a new CA is published when a third of it is left and signs only once every webhook configuration trusts it.',
+  }),
+  KUBEOP_WEBHOOK_CHECK_SECONDS: Type.Integer({
+    minimum: 1,
+    maximum: 3600,
+    default: 60,
+    description:
+      'How often each admission replica re-reads the webhook certificate (rotation, other replicas) and keeps the webhook configurations current.',
+  }),
+  KUBEOP_WEBHOOK_TIMEOUT_SECONDS: Type.Integer({
+    minimum: 1,
+    maximum: 30,
+    default: 3,
+    description:
+      'timeoutSeconds of every kubeOP webhook: how long the API server waits before failing the request.',
+  }),
+  KUBEOP_OPERATOR_USERNAME: Type.String({
+    default: 'system:serviceaccount:kubeop-system:kubeop',
+    minLength: 1,
+    description:
+      "The operator's Kubernetes username. Admission lets it (with system:masters and the control plane) change what kubeOP manages in tenant namespaces; anyone else is refused.",
+  }),
+  KUBEOP_IMAGE_PULL_POLICY: Type.Union([Type.Literal('Always'), Type.Literal('Keep')], {
+    default: 'Always',
+    description:
+      'What the pod webhook does with imagePullPolicy in tenant namespaces: `Always` sets it to Always for every image not pinned by digest (multi-tenancy check PL1-CC-DI-1); `Keep` leaves it alone.',
+  }),
   KUBEOP_DB_URL: Type.Optional(
     Type.String({
       description:
@@ -181,6 +263,13 @@ export function configVariables(): Array<{
 const formatChecks: Record<string, (value: string) => string | undefined> = {
   'listen-address': (v) =>
     parseListenAddress(v) ? undefined : 'expected host:port, for example 127.0.0.1:8080 or [::1]:8080',
+  'https-url': (v) => {
+    try {
+      return new URL(v).protocol === 'https:' ? undefined : 'expected an https:// URL';
+    } catch {
+      return 'expected an https:// URL';
+    }
+  },
   'postgres-url': (v) => {
     try {
       const u = new URL(v);
