@@ -23,8 +23,7 @@ import {
   type ReadStore,
   type TenancyView,
 } from '../admission/tenancy.ts';
-// The informer lives with the operator runtime; only a composition root may use it for admission.
-import { Informer, kubeListWatch } from '../operator/runtime/informer.ts';
+import { Informer, kubeListWatch } from '../kube/informer.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
 import type { ServiceContext } from './service.ts';
 

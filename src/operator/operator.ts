@@ -14,7 +14,7 @@ import type { ProjectRenderOptions } from './controllers/project/render.ts';
 import { INDEX_NAMESPACE, INDEX_PROJECT, INDEX_TENANT, type Store } from './controllers/store.ts';
 import { tenantReconciler } from './controllers/tenant/controller.ts';
 import { Controller } from './runtime/controller.ts';
-import { Informer, kubeListWatch } from './runtime/informer.ts';
+import { Informer, kubeListWatch } from '../kube/informer.ts';
 import { LeaderElector } from './runtime/leader-election.ts';
 import { createRuntimeMetrics } from './runtime/runtime-metrics.ts';
 

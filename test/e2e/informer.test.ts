@@ -1,7 +1,7 @@
 import { CustomObjectsApi, type KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/platform/logging.ts';
-import { Informer, isGone, kubeListWatch, type ListWatch } from '../../src/operator/runtime/informer.ts';
+import { Informer, isGone, kubeListWatch, type ListWatch } from '../../src/kube/informer.ts';
 import { adminConfig, CoreV1Api, createTestNamespace, eventually, kubeconfigPath } from '../support/e2e.ts';
 
 type ConfigMap = KubernetesObject & { data?: Record<string, string> };

@@ -296,6 +296,14 @@ describe.skipIf(!kubeconfigPath)('tenancy on the real API server', () => {
           ? true
           : undefined;
       });
+      // The counter moves once the operator's apply has returned, which can be after the restored
+      // object is already visible to this test.
+      await eventually('drift counted', async () =>
+        (await operator.metric('kubeop_drift_corrections_total', { kind: 'NetworkPolicy' })) >= before + 1
+          ? true
+          : undefined,
+      );
+      await new Promise((r) => setTimeout(r, 1000));
       expect(await operator.metric('kubeop_drift_corrections_total', { kind: 'NetworkPolicy' })).toBe(
         before + 1,
       );

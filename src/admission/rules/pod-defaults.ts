@@ -13,17 +13,11 @@ import {
   type Decision,
   type JsonPatchOperation,
 } from '../review.ts';
+import { DEFAULT_CONTAINER_LIMITS } from '../../domain/limits.ts';
 import { isViolation, tenantOf, type RuleContext } from './context.ts';
 
-/**
- * Container defaults when the Project sets no `spec.limits` — the same values the Project
- * reconciler writes into the namespace's LimitRange, so a pod gets the same resources whether the
- * LimitRange or this webhook filled them in.
- */
-export const FALLBACK_LIMITS = {
-  defaultRequest: { cpu: '100m', memory: '128Mi' },
-  default: { cpu: '500m', memory: '512Mi' },
-} as const;
+/** The operator's LimitRange defaults, shared so both paths give a pod the same resources. */
+export const FALLBACK_LIMITS = DEFAULT_CONTAINER_LIMITS;
 
 const RESOURCES = ['cpu', 'memory'] as const;
 

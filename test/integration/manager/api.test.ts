@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { drivers, type TestDatabase } from '../../support/databases.ts';
+import { findPlaintext } from '../kms/plaintext-scan.ts';
 import { bearer, managerApi } from '../../support/manager.ts';
 
 const tenantSpec = { owners: [{ kind: 'User', name: 'alice' }], quota: { cpu: '8', pods: 40 } };
@@ -274,6 +275,11 @@ describe.each(drivers)('manager API on $name', ({ open }) => {
       expect(write.statusCode).toBe(403);
       expect(write.json()).toMatchObject({ code: 'KUBEOP_ERR_FORBIDDEN' });
       expect((await app.inject({ url: '/v1/tenants/acme', headers: viewer })).statusCode).toBe(404);
+    });
+
+    it('stores no API token in clear anywhere in the database', async () => {
+      const tokens = [tenantAdminA, viewer, admin].map((h) => h.authorization!.replace('Bearer ', ''));
+      expect(await findPlaintext(t.db, tokens)).toEqual([]);
     });
 
     it('a revoked token stops working at once', async () => {

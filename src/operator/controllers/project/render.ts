@@ -1,4 +1,5 @@
 import { LABEL_MANAGED_BY, LABEL_PROJECT, LABEL_TENANT, MANAGED_BY } from '../../../domain/naming.ts';
+import { DEFAULT_CONTAINER_LIMITS } from '../../../domain/limits.ts';
 import type { Project, Tenant } from '../../../schemas/crds/types.ts';
 import type { KubeObject } from '../../../schemas/kube-object.ts';
 import { DEPLOYER, renderRoles, ROLE_NAMES } from './rbac.ts';
@@ -9,11 +10,8 @@ export interface ProjectRenderOptions {
   ingressNamespace: string;
 }
 
-/** Container defaults when a project sets no `limits` (a quota on requests needs every pod to have them). */
-export const defaultLimits = {
-  defaultRequest: { cpu: '100m', memory: '128Mi' },
-  default: { cpu: '500m', memory: '512Mi' },
-};
+/** Container defaults when a project sets no `limits`; see src/domain/limits.ts. */
+export const defaultLimits = DEFAULT_CONTAINER_LIMITS;
 
 export function projectLabels(tenant: string, project: string): Record<string, string> {
   return { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_TENANT]: tenant, [LABEL_PROJECT]: project };

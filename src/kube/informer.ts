@@ -7,7 +7,7 @@ import {
   type KubeConfig,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-import type { Logger } from '../../platform/logging.ts';
+import type { Logger } from '../platform/logging.ts';
 
 // An informer keeps an in-memory copy of one resource type, shaped like client-go's reflector and
 // indexer: list, replace the store, watch from the list's resourceVersion, and start over when the

@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../../platform/logging.ts';
+import { createLogger } from '../platform/logging.ts';
 import {
   Informer,
   isGone,
