@@ -8,6 +8,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import type { Logger } from '../platform/logging.ts';
+import { resourceType } from './resources.ts';
 
 // An informer keeps an in-memory copy of one resource type, shaped like client-go's reflector and
 // indexer: list, replace the store, watch from the list's resourceVersion, and start over when the
@@ -464,4 +465,26 @@ function safeParse(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * An informer for one of the kinds kubeOP knows (src/kube/resources.ts), optionally narrowed by a
+ * label selector: the one way the operator and admission build their caches.
+ */
+export function informerFor(
+  kc: KubeConfig,
+  ref: { apiVersion: string; kind: string; labelSelector?: string | undefined },
+  opts: { logger: Logger; resyncPeriodMs?: number },
+): Informer<KubernetesObject> {
+  const r = resourceType(ref.apiVersion, ref.kind);
+  return new Informer<KubernetesObject>({
+    listWatch: kubeListWatch(kc, {
+      apiVersion: ref.apiVersion,
+      kind: ref.kind,
+      plural: r.plural,
+      ...(ref.labelSelector ? { labelSelector: ref.labelSelector } : {}),
+    }),
+    logger: opts.logger.child({ informer: `${ref.apiVersion}/${ref.kind}` }),
+    ...(opts.resyncPeriodMs !== undefined ? { resyncPeriodMs: opts.resyncPeriodMs } : {}),
+  });
 }

@@ -1,7 +1,6 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { LABEL_MANAGED_BY, MANAGED_BY } from '../domain/naming.ts';
 import { isNotFound, KubeClient } from '../kube/client.ts';
-import { resourceType } from '../kube/resources.ts';
 import { parseListenAddress } from '../platform/address.ts';
 import type { Config } from '../platform/config.ts';
 import type { Logger } from '../platform/logging.ts';
@@ -23,7 +22,7 @@ import {
   type ReadStore,
   type TenancyView,
 } from '../admission/tenancy.ts';
-import { Informer, kubeListWatch } from '../kube/informer.ts';
+import { informerFor, type Informer } from '../kube/informer.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
 import type { ServiceContext } from './service.ts';
 
@@ -49,17 +48,11 @@ export async function startTenancyCaches(
     kind: string,
     opts: { labelSelector?: string; hosts?: (o: unknown) => string[] } = {},
   ) => {
-    const r = resourceType(apiVersion, kind);
-    const inf = new Informer<KubernetesObject>({
-      listWatch: kubeListWatch(kc, {
-        apiVersion,
-        kind,
-        plural: r.plural,
-        ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}),
-      }),
-      logger: logger.child({ informer: `${apiVersion}/${kind}` }),
-      resyncPeriodMs: resyncMs,
-    });
+    const inf = informerFor(
+      kc,
+      { apiVersion, kind, labelSelector: opts.labelSelector },
+      { logger, resyncPeriodMs: resyncMs },
+    );
     if (opts.hosts) inf.addIndex(HOST_INDEX, opts.hosts);
     informers.push(inf);
     return inf as unknown as ReadStore<KubeObject>;

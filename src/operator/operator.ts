@@ -5,7 +5,6 @@ import { Counter, type Registry } from 'prom-client';
 import { LABEL_MANAGED_BY, LABEL_PROJECT, LABEL_TENANT, MANAGED_BY } from '../domain/naming.ts';
 import { KubeClient } from '../kube/client.ts';
 import { kubeEventRecorder } from '../kube/events.ts';
-import { resourceType } from '../kube/resources.ts';
 import type { Logger } from '../platform/logging.ts';
 import type { Project, Tenant } from '../schemas/crds/types.ts';
 import type { KubeObject } from '../schemas/kube-object.ts';
@@ -14,7 +13,7 @@ import type { ProjectRenderOptions } from './controllers/project/render.ts';
 import { INDEX_NAMESPACE, INDEX_PROJECT, INDEX_TENANT, type Store } from './controllers/store.ts';
 import { tenantReconciler } from './controllers/tenant/controller.ts';
 import { Controller } from './runtime/controller.ts';
-import { Informer, kubeListWatch } from '../kube/informer.ts';
+import { informerFor, type Informer } from '../kube/informer.ts';
 import { LeaderElector } from './runtime/leader-election.ts';
 import { createRuntimeMetrics } from './runtime/runtime-metrics.ts';
 
@@ -78,17 +77,11 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   const informers: Informer<KubernetesObject>[] = [];
 
   const informer = <T extends KubeObject>(apiVersion: string, kind: string, labelSelector?: string) => {
-    const r = resourceType(apiVersion, kind);
-    const inf = new Informer<KubernetesObject>({
-      listWatch: kubeListWatch(kc, {
-        apiVersion,
-        kind,
-        plural: r.plural,
-        ...(labelSelector ? { labelSelector } : {}),
-      }),
-      logger: logger.child({ informer: `${apiVersion}/${kind}` }),
-      resyncPeriodMs: opts.resyncMs,
-    });
+    const inf = informerFor(
+      kc,
+      { apiVersion, kind, labelSelector },
+      { logger, resyncPeriodMs: opts.resyncMs },
+    );
     informers.push(inf);
     return inf as unknown as Informer<KubernetesObject> & Store<T>;
   };
