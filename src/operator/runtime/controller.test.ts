@@ -3,31 +3,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../platform/logging.ts';
 import { Controller, type Result } from './controller.ts';
 import { TerminalError } from './errors.ts';
-import { WorkQueue, type Clock } from './queue.ts';
+import { WorkQueue } from './queue.ts';
 import { ExponentialRateLimiter } from './rate-limiter.ts';
 import { createRuntimeMetrics } from './runtime-metrics.ts';
-
-/** Time moves only when the test says so; due timers fire in deadline order. */
-class FakeClock implements Clock {
-  time = 0;
-  readonly timers = new Set<{ at: number; fn: () => void }>();
-  now(): number {
-    return this.time;
-  }
-  setTimer(fn: () => void, ms: number): () => void {
-    const timer = { at: this.time + ms, fn };
-    this.timers.add(timer);
-    return () => this.timers.delete(timer);
-  }
-  advance(ms: number): void {
-    this.time += ms;
-    const due = [...this.timers].filter((t) => t.at <= this.time).sort((a, b) => a.at - b.at);
-    for (const timer of due) {
-      this.timers.delete(timer);
-      timer.fn();
-    }
-  }
-}
+import { FakeClock } from '../../../test/support/fake-clock.ts';
 
 const controllers: Controller[] = [];
 afterEach(async () => {

@@ -1,28 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { WorkQueue, type Clock, type QueueItem } from './queue.ts';
+import { WorkQueue, type QueueItem } from './queue.ts';
 import { ExponentialRateLimiter } from './rate-limiter.ts';
-
-/** Time moves only when the test says so; due timers fire in deadline order. */
-class FakeClock implements Clock {
-  time = 0;
-  readonly timers = new Set<{ at: number; fn: () => void }>();
-  now(): number {
-    return this.time;
-  }
-  setTimer(fn: () => void, ms: number): () => void {
-    const timer = { at: this.time + ms, fn };
-    this.timers.add(timer);
-    return () => this.timers.delete(timer);
-  }
-  advance(ms: number): void {
-    this.time += ms;
-    const due = [...this.timers].filter((t) => t.at <= this.time).sort((a, b) => a.at - b.at);
-    for (const timer of due) {
-      this.timers.delete(timer);
-      timer.fn();
-    }
-  }
-}
+import { FakeClock } from '../../../test/support/fake-clock.ts';
 
 function setup() {
   const clock = new FakeClock();
