@@ -1,5 +1,4 @@
-import type { Config } from '../platform/config.ts';
-import { loadLocalKeyring } from './local.ts';
+import { loadLocalKeyring, type KmsConfig } from './local.ts';
 import type { KmsProvider } from './provider.ts';
 
 /**
@@ -8,16 +7,6 @@ import type { KmsProvider } from './provider.ts';
  * every caller (the manager's composition root, `kubeop kms …`) picks it up. Throws ConfigError for
  * missing or malformed keys; `warn` receives the development-mode warning.
  */
-export function openKmsProvider(
-  config: Pick<
-    Config,
-    | 'KUBEOP_KMS_MASTER_KEY'
-    | 'KUBEOP_KMS_KEYS'
-    | 'KUBEOP_KMS_ACTIVE_KEY'
-    | 'KUBEOP_KMS_DEV_MODE'
-    | 'KUBEOP_DATA_DIR'
-  >,
-  opts: { warn: (message: string) => void },
-): KmsProvider {
+export function openKmsProvider(config: KmsConfig, opts: { warn: (message: string) => void }): KmsProvider {
   return loadLocalKeyring(config, opts);
 }

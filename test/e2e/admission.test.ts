@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectNamespace } from '../../src/domain/naming.ts';
-import { KubeApiError, KubeClient, type Impersonation } from '../../src/kube/client.ts';
+import { KubeClient, type Impersonation } from '../../src/kube/client.ts';
 import type { Project, Tenant } from '../../src/schemas/crds/types.ts';
 import type { KubeObject } from '../../src/schemas/kube-object.ts';
 import {
@@ -13,7 +13,7 @@ import {
   startAdmissionInProcess,
   type InProcessAdmission,
 } from '../support/admission.ts';
-import { eventually, kubeconfigPath } from '../support/e2e.ts';
+import { errorOf, eventually, kubeconfigPath } from '../support/e2e.ts';
 import { installKubeop, startOperatorInProcess } from '../support/operator.ts';
 
 const API = 'paas.kubeop.io/v1alpha1';
@@ -26,16 +26,6 @@ type Pod = KubeObject & {
     containers: Array<Record<string, unknown> & { securityContext?: Record<string, unknown> }>;
   };
 };
-
-async function errorOf(p: Promise<unknown>): Promise<KubeApiError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof KubeApiError))
-    throw new Error(`expected the API server to refuse, got ${String(err)}`);
-  return err;
-}
 
 describe.skipIf(!kubeconfigPath)('admission on the real API server', () => {
   let admin: KubeClient;

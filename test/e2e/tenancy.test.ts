@@ -3,10 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectNamespace } from '../../src/domain/naming.ts';
-import { KubeApiError, KubeClient } from '../../src/kube/client.ts';
+import { KubeClient, type KubeApiError } from '../../src/kube/client.ts';
 import type { Project, Tenant } from '../../src/schemas/crds/types.ts';
 import type { KubeObject } from '../../src/schemas/kube-object.ts';
-import { eventually, kubeconfigPath } from '../support/e2e.ts';
+import { errorOf, eventually, kubeconfigPath } from '../support/e2e.ts';
 import { installKubeop, kubectl, startOperatorInProcess } from '../support/operator.ts';
 
 const API = 'paas.kubeop.io/v1alpha1';
@@ -46,16 +46,6 @@ function pod(name: string, cpu = '100m'): KubeObject {
       ],
     },
   };
-}
-
-async function errorOf(p: Promise<unknown>): Promise<KubeApiError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof KubeApiError))
-    throw new Error(`expected the API server to refuse, got ${String(err)}`);
-  return err;
 }
 
 describe.skipIf(!kubeconfigPath)('tenancy on the real API server', () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppsV1Api, CoreV1Api, KubeConfig, type V1Namespace } from '@kubernetes/client-node';
 import { inject } from 'vitest';
+import { KubeApiError } from '../../src/kube/client.ts';
 
 /** The e2e cluster's admin kubeconfig path, or null when the suite is being skipped. */
 export const kubeconfigPath = inject('kubeconfig');
@@ -60,3 +61,14 @@ export async function createTestNamespace(
 }
 
 export { AppsV1Api, CoreV1Api };
+
+/** The API server's refusal of `p`; fails the test when `p` succeeds or fails some other way. */
+export async function errorOf(p: Promise<unknown>): Promise<KubeApiError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof KubeApiError))
+    throw new Error(`expected the API server to refuse, got ${String(err)}`);
+  return err;
+}
