@@ -49,6 +49,8 @@ build helm helm helm.sh/helm/v3/cmd/helm "-s -w -X helm.sh/helm/v3/internal/vers
 
 # Third-party CRDs, copied from the pinned modules' own published YAML.
 if [ ! -f "$out/crds/.done" ]; then
+  # `go list -m` reports a module's directory only once it is in the module cache: fetch first.
+  (cd "$here/crds" && go mod download github.com/cert-manager/cert-manager sigs.k8s.io/gateway-api)
   mods=$(cd "$here/crds" && go list -m -f '{{.Path}} {{.Dir}}' github.com/cert-manager/cert-manager sigs.k8s.io/gateway-api)
   cm_dir=$(printf '%s\n' "$mods" | awk '$1=="github.com/cert-manager/cert-manager"{print $2}')
   gw_dir=$(printf '%s\n' "$mods" | awk '$1=="sigs.k8s.io/gateway-api"{print $2}')
@@ -65,6 +67,7 @@ fi
 # kwok's stages (what fake nodes and pods do), from the pinned kwok module's own published YAML:
 # nodes initialise and keep a lease, pods become Running and Ready, deletions complete.
 if [ ! -f "$out/kwok-stages/.done" ]; then
+  (cd "$here/kwok" && go mod download sigs.k8s.io/kwok)
   kwok_dir=$(cd "$here/kwok" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
   rm -rf "$out/kwok-stages" && mkdir -p "$out/kwok-stages"
   cp "$kwok_dir/kustomize/stage/node/fast/node-initialize.yaml" \
