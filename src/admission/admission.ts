@@ -13,7 +13,7 @@ import {
 import type { TrustedIdentities } from './identity.ts';
 import type { AdmissionMetrics } from './metrics.ts';
 import type { RuleContext } from './rules/context.ts';
-import { WebhookServer } from './server.ts';
+import { WebhookServer, type Claimer } from './server.ts';
 import type { TenancyView } from './tenancy.ts';
 import { WEBHOOKS } from './webhooks.ts';
 
@@ -35,6 +35,8 @@ export interface AdmissionOptions {
   checkIntervalMs: number;
   logger: Logger;
   metrics?: AdmissionMetrics;
+  /** Atomic hostname claims; `sweep` runs with every periodic check to release unused ones. */
+  claims?: Claimer & { sweep(): Promise<number> };
 }
 
 export interface RunningAdmission {
@@ -88,8 +90,14 @@ export async function startAdmission(opts: AdmissionOptions): Promise<RunningAdm
   let material = await opts.source.reconcile(isPublished);
   metrics?.certificateExpiry.set(material.notAfter.getTime() / 1000);
   const server = new WebhookServer({
-    routes: WEBHOOKS.map((w) => ({ name: w.name, path: w.path, family: w.family })),
+    routes: WEBHOOKS.map((w) => ({
+      name: w.name,
+      path: w.path,
+      family: w.family,
+      ...(w.claims ? { claims: w.claims } : {}),
+    })),
     ctx,
+    ...(opts.claims ? { claimer: opts.claims } : {}),
     logger,
     ...(metrics ? { metrics } : {}),
     tls: material,
@@ -127,6 +135,7 @@ export async function startAdmission(opts: AdmissionOptions): Promise<RunningAdm
     material = next;
     metrics?.certificateExpiry.set(material.notAfter.getTime() / 1000);
     await ensureConfigurations(material.caBundlePem);
+    await opts.claims?.sweep();
   };
 
   try {

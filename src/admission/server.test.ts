@@ -6,8 +6,9 @@ import { pod, request, reviewBody, ruleContext } from '../../test/support/admiss
 import { createLogger } from '../platform/logging.ts';
 import { createCertificateAuthority, issueCertificate } from '../platform/pki.ts';
 import { createAdmissionMetrics } from './metrics.ts';
+import { hostnamesToClaim, validateRoute } from './rules/hostnames.ts';
 import { validateWorkloadImages } from './rules/images.ts';
-import { WebhookServer } from './server.ts';
+import { WebhookServer, type Claimer } from './server.ts';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 const serving = async (ca: Awaited<ReturnType<typeof createCertificateAuthority>>) =>
@@ -161,5 +162,91 @@ describe('the webhook server', () => {
     // Resumed TLS sessions show no peer certificate; every full handshake shows one of the three.
     expect(new Set(results.map((r) => r.fingerprint).filter(Boolean)).size).toBe(3);
     expect(results.length).toBeGreaterThan(50);
+  });
+});
+
+describe('hostname claims', () => {
+  const ingress = (host: string) => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name: 'web' },
+    spec: { rules: [{ host, http: { paths: [] } }] },
+  });
+  async function startWith(claimer: Claimer) {
+    const ca = await createCertificateAuthority('test-ca', { days: 1 });
+    server = new WebhookServer({
+      routes: [{ name: 'routes', path: '/validate/routes', family: validateRoute, claims: hostnamesToClaim }],
+      ctx: ruleContext(),
+      logger,
+      tls: await serving(ca),
+      claimer,
+    });
+    const { port } = await server.listen('127.0.0.1', 0);
+    return { port, agent: new Agent({ ca: ca.certPem }) };
+  }
+
+  it('admits a route only once its hostnames are claimed, and refuses one another tenant holds', async () => {
+    const calls: Array<{ tenant: string; hosts: string[]; dryRun: boolean }> = [];
+    const { port, agent } = await startWith({
+      claim: async (req, dryRun) => {
+        calls.push({ ...req, dryRun });
+        return req.hosts.filter((h) => h.startsWith('taken.'));
+      },
+    });
+    const free = await post(
+      port,
+      '/validate/routes',
+      JSON.stringify(reviewBody(request('Ingress', ingress('www.acme.example')))),
+      agent,
+    );
+    expect(free.body).toMatchObject({ response: { allowed: true } });
+    const taken = await post(
+      port,
+      '/validate/routes',
+      JSON.stringify(reviewBody(request('Ingress', ingress('taken.acme.example'), { dryRun: true }))),
+      agent,
+    );
+    expect(taken.body).toMatchObject({
+      response: {
+        allowed: false,
+        status: { message: expect.stringContaining('kubeOP rule hostname-owner') },
+      },
+    });
+    expect(calls).toEqual([
+      { tenant: 'acme', hosts: ['www.acme.example'], dryRun: false },
+      { tenant: 'acme', hosts: ['taken.acme.example'], dryRun: true },
+    ]);
+  });
+
+  it('never claims for a request the rules refuse, and fails closed when claiming fails', async () => {
+    let called = 0;
+    const { port, agent } = await startWith({
+      claim: async () => {
+        called++;
+        throw new Error('API server unreachable');
+      },
+    });
+    const outside = await post(
+      port,
+      '/validate/routes',
+      JSON.stringify(reviewBody(request('Ingress', ingress('x.other.example')))),
+      agent,
+    );
+    expect(outside.body).toMatchObject({ response: { allowed: false } });
+    expect(called).toBe(0);
+    const failed = await post(
+      port,
+      '/validate/routes',
+      JSON.stringify(reviewBody(request('Ingress', ingress('y.acme.example')))),
+      agent,
+    );
+    expect(failed.body).toMatchObject({
+      response: {
+        allowed: false,
+        status: { message: expect.stringContaining('could not record the ownership') },
+      },
+    });
+    expect(JSON.stringify(failed.body)).not.toContain('unreachable');
+    expect(called).toBe(1);
   });
 });

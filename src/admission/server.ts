@@ -2,15 +2,25 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../platform/logging.ts';
-import { handleReview } from './handle.ts';
+import type { ClaimRequest } from './claims.ts';
+import { handleReview, type ReviewOutcome } from './handle.ts';
 import type { AdmissionMetrics } from './metrics.ts';
 import type { RuleContext, RuleFamily } from './rules/context.ts';
+import { claimedElsewhere } from './rules/hostnames.ts';
+import { deny, toResponse, type AdmissionRequest, type Decision } from './review.ts';
 
 /** A route of the webhook server: one rule family on one path. */
 export interface WebhookRoute {
   name: string;
   path: string;
   family: RuleFamily;
+  /** What an allowed request must claim before it is admitted (hostnames); see claims.ts. */
+  claims?: (req: AdmissionRequest, ctx: RuleContext) => ClaimRequest | undefined;
+}
+
+/** Records claims atomically; resolves to what another tenant holds. */
+export interface Claimer {
+  claim(req: ClaimRequest, dryRun: boolean): Promise<string[]>;
 }
 
 export interface WebhookServerOptions {
@@ -19,6 +29,8 @@ export interface WebhookServerOptions {
   logger: Logger;
   metrics?: AdmissionMetrics;
   tls: { certPem: string; keyPem: string };
+  /** Without it, routes' claims are not recorded (hostname ownership then rests on the cache alone). */
+  claimer?: Claimer;
   /** Largest review accepted; the API server sends at most two objects of ~1.5 MiB each. */
   bodyLimitBytes?: number;
 }
@@ -96,66 +108,109 @@ export class WebhookServer {
       else chunks.push(c);
     });
     req.on('error', () => res.destroy());
-    req.on('end', () => {
-      const { metrics, logger } = this.#o;
-      const observe = (operation: string, decision: string) => {
-        metrics?.requests.inc({ webhook: route.name, operation, decision });
-        metrics?.duration.observe({ webhook: route.name }, Number(process.hrtime.bigint() - started) / 1e9);
-      };
-      if (tooLarge) {
-        observe('', 'invalid');
-        send(res, 413, { error: `review larger than ${limit} bytes` });
-        return;
-      }
-      let body: unknown;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        observe('', 'invalid');
-        send(res, 400, { error: 'the body is not JSON' });
-        return;
-      }
-      let failed = false;
-      const outcome = handleReview(body, route.family, this.#o.ctx, (err, request) => {
-        failed = true;
-        logger.error(
-          { err, webhook: route.name, uid: request.uid, kind: request.kind.kind },
-          'admission rule threw; denied',
-        );
-      });
-      if (outcome.status === 400) {
-        observe('', 'invalid');
-        send(res, 400, { error: outcome.error });
-        return;
-      }
-      const { decision, request } = outcome;
-      if (!decision.allowed) {
-        for (const v of decision.violations) metrics?.denials.inc({ rule: v.rule });
-        logger.info(
-          {
-            webhook: route.name,
-            uid: request.uid,
-            user: request.userInfo.username,
-            operation: request.operation,
-            kind: request.kind.kind,
-            namespace: request.namespace,
-            name: request.name,
-            rules: decision.violations.map((v) => v.rule),
-            dryRun: request.dryRun,
-          },
-          'admission denied',
-        );
-      }
-      const verdict = failed
-        ? 'error'
-        : !decision.allowed
-          ? 'denied'
-          : decision.patch?.length
-            ? 'patched'
-            : 'allowed';
-      observe(request.operation, verdict);
-      send(res, 200, outcome.review);
+    req.on('end', () => void this.#answer(route, chunks, tooLarge, limit, started, res));
+  }
+
+  async #answer(
+    route: WebhookRoute,
+    chunks: Buffer[],
+    tooLarge: boolean,
+    limit: number,
+    started: bigint,
+    res: ServerResponse,
+  ): Promise<void> {
+    const { metrics, logger } = this.#o;
+    const observe = (operation: string, decision: string) => {
+      metrics?.requests.inc({ webhook: route.name, operation, decision });
+      metrics?.duration.observe({ webhook: route.name }, Number(process.hrtime.bigint() - started) / 1e9);
+    };
+    if (tooLarge) {
+      observe('', 'invalid');
+      send(res, 413, { error: `review larger than ${limit} bytes` });
+      return;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      observe('', 'invalid');
+      send(res, 400, { error: 'the body is not JSON' });
+      return;
+    }
+    let failed = false;
+    const reviewed = handleReview(body, route.family, this.#o.ctx, (err, request) => {
+      failed = true;
+      logger.error(
+        { err, webhook: route.name, uid: request.uid, kind: request.kind.kind },
+        'admission rule threw; denied',
+      );
     });
+    if (reviewed.status === 400) {
+      observe('', 'invalid');
+      send(res, 400, { error: reviewed.error });
+      return;
+    }
+    const outcome = await this.#withClaims(route, reviewed);
+    const { decision, request } = outcome;
+    if (!decision.allowed) {
+      for (const v of decision.violations) metrics?.denials.inc({ rule: v.rule });
+      logger.info(
+        {
+          webhook: route.name,
+          uid: request.uid,
+          user: request.userInfo.username,
+          operation: request.operation,
+          kind: request.kind.kind,
+          namespace: request.namespace,
+          name: request.name,
+          rules: decision.violations.map((v) => v.rule),
+          dryRun: request.dryRun,
+        },
+        'admission denied',
+      );
+    }
+    const verdict = failed
+      ? 'error'
+      : !decision.allowed
+        ? 'denied'
+        : decision.patch?.length
+          ? 'patched'
+          : 'allowed';
+    observe(request.operation, verdict);
+    send(res, 200, outcome.review);
+  }
+
+  /**
+   * An allowed request that starts using hostnames is admitted only once they are claimed for its
+   * tenant. Fails closed: when the claims cannot be recorded the request is refused (retryable).
+   */
+  async #withClaims(
+    route: WebhookRoute,
+    outcome: Extract<ReviewOutcome, { status: 200 }>,
+  ): Promise<Extract<ReviewOutcome, { status: 200 }>> {
+    const { decision, request } = outcome;
+    const claimer = this.#o.claimer;
+    if (!decision.allowed || !route.claims || !claimer) return outcome;
+    let next: Decision;
+    try {
+      const wanted = route.claims(request, this.#o.ctx);
+      if (!wanted) return outcome;
+      const taken = await claimer.claim(wanted, request.dryRun === true);
+      if (!taken.length) return outcome;
+      next = deny(...claimedElsewhere(taken));
+    } catch (err) {
+      this.#o.logger.error({ err, webhook: route.name, uid: request.uid }, 'hostname claim failed; denied');
+      next = deny({
+        rule: 'internal-error',
+        message: 'kubeOP could not record the ownership of the hostnames in this request',
+        fix: 'retry; if it keeps failing, report this message to the platform team',
+      });
+    }
+    return {
+      ...outcome,
+      decision: next,
+      review: { ...outcome.review, response: toResponse(request.uid, next) },
+    };
   }
 }
 

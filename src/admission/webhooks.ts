@@ -1,10 +1,12 @@
-import type { RuleFamily } from './rules/context.ts';
+import type { ClaimRequest } from './claims.ts';
+import type { AdmissionRequest } from './review.ts';
+import type { RuleContext, RuleFamily } from './rules/context.ts';
 import { mutatePod } from './rules/pod-defaults.ts';
 import { validateWorkloadImages } from './rules/images.ts';
 import { validateManagedObject } from './rules/managed.ts';
 import { validateNamespaceLabels } from './rules/namespaces.ts';
 import { validateApp, validateProject } from './rules/references.ts';
-import { validateRoute } from './rules/hostnames.ts';
+import { hostnamesToClaim, validateRoute } from './rules/hostnames.ts';
 import { validateService } from './rules/services.ts';
 import { validateVolumeClaim } from './rules/volumes.ts';
 
@@ -36,6 +38,8 @@ export interface WebhookDefinition {
   /** Skip trusted identities with a matchCondition (the handler checks them too). */
   skipTrusted: boolean;
   family: RuleFamily;
+  /** Hostnames an allowed request must claim atomically before it is admitted (claims.ts). */
+  claims?: (req: AdmissionRequest, ctx: RuleContext) => ClaimRequest | undefined;
 }
 
 const all = ['CREATE', 'UPDATE'] as WebhookRule['operations'];
@@ -89,6 +93,7 @@ export const WEBHOOKS: WebhookDefinition[] = [
     selection: 'tenant-namespaces',
     skipTrusted: false,
     family: validateRoute,
+    claims: hostnamesToClaim,
   },
   {
     name: 'apps.validate.paas.kubeop.io',
@@ -98,6 +103,7 @@ export const WEBHOOKS: WebhookDefinition[] = [
     selection: 'tenant-namespaces',
     skipTrusted: false,
     family: validateApp,
+    claims: hostnamesToClaim,
   },
   {
     name: 'managed.validate.paas.kubeop.io',

@@ -473,7 +473,7 @@ function safeParse(text: string): unknown {
  */
 export function informerFor(
   kc: KubeConfig,
-  ref: { apiVersion: string; kind: string; labelSelector?: string | undefined },
+  ref: { apiVersion: string; kind: string; labelSelector?: string | undefined; namespace?: string },
   opts: { logger: Logger; resyncPeriodMs?: number },
 ): Informer<KubernetesObject> {
   const r = resourceType(ref.apiVersion, ref.kind);
@@ -483,6 +483,7 @@ export function informerFor(
       kind: ref.kind,
       plural: r.plural,
       ...(ref.labelSelector ? { labelSelector: ref.labelSelector } : {}),
+      ...(ref.namespace ? { namespace: ref.namespace } : {}),
     }),
     logger: opts.logger.child({ informer: `${ref.apiVersion}/${ref.kind}` }),
     ...(opts.resyncPeriodMs !== undefined ? { resyncPeriodMs: opts.resyncPeriodMs } : {}),

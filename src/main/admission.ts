@@ -6,6 +6,7 @@ import type { Config } from '../platform/config.ts';
 import type { Logger } from '../platform/logging.ts';
 import type { KubeObject } from '../schemas/kube-object.ts';
 import { FIELD_MANAGER, startAdmission, type RunningAdmission } from '../admission/admission.ts';
+import { CLAIM_LABEL, HostnameClaims, type ClaimStore } from '../admission/claims.ts';
 import { CertManagerCertificates, parseIssuerRef } from '../admission/certificates/cert-manager.ts';
 import type { ServingNames } from '../admission/certificates/material.ts';
 import type { RotationPolicy } from '../admission/certificates/rotation.ts';
@@ -28,6 +29,8 @@ import type { ServiceContext } from './service.ts';
 
 export interface TenancyCaches {
   view: TenancyView;
+  /** The hostname claim Leases in kubeOP's namespace (see admission/claims.ts). */
+  claims: ClaimStore;
   synced(): boolean;
   stop(): void;
 }
@@ -40,17 +43,23 @@ export async function startTenancyCaches(
   kc: KubeConfig,
   logger: Logger,
   resyncMs = 600_000,
+  systemNamespace = 'kubeop-system',
 ): Promise<TenancyCaches> {
   const client = new KubeClient(kc, { fieldManager: FIELD_MANAGER });
   const informers: Informer<KubernetesObject>[] = [];
   const informer = (
     apiVersion: string,
     kind: string,
-    opts: { labelSelector?: string; hosts?: (o: unknown) => string[] } = {},
+    opts: { labelSelector?: string; hosts?: (o: unknown) => string[]; namespace?: string } = {},
   ) => {
     const inf = informerFor(
       kc,
-      { apiVersion, kind, labelSelector: opts.labelSelector },
+      {
+        apiVersion,
+        kind,
+        labelSelector: opts.labelSelector,
+        ...(opts.namespace ? { namespace: opts.namespace } : {}),
+      },
       { logger, resyncPeriodMs: resyncMs },
     );
     if (opts.hosts) inf.addIndex(HOST_INDEX, opts.hosts);
@@ -82,10 +91,15 @@ export async function startTenancyCaches(
     namespaces: informer('v1', 'Namespace', { labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY}` }),
     hosts,
   });
+  const claims = informer('coordination.k8s.io/v1', 'Lease', {
+    namespace: systemNamespace,
+    labelSelector: `${CLAIM_LABEL}=true`,
+  }) as unknown as ClaimStore;
   for (const inf of informers) inf.start();
   await Promise.all(informers.map((inf) => inf.waitForSync()));
   return {
     view,
+    claims,
     synced: () => informers.every((i) => i.hasSynced()),
     stop: () => informers.forEach((i) => i.stop()),
   };
@@ -191,7 +205,12 @@ export function admissionSetup(opts: AdmissionSetupOptions = {}) {
     if (!listen) throw new Error(`KUBEOP_WEBHOOK_ADDR is invalid: ${config.KUBEOP_WEBHOOK_ADDR}`);
     const log = logger.child({ component: 'admission' });
     const metrics = createAdmissionMetrics(ctx.metrics.registry);
-    const caches = await startTenancyCaches(kc, log, config.KUBEOP_RESYNC_SECONDS * 1000);
+    const caches = await startTenancyCaches(
+      kc,
+      log,
+      config.KUBEOP_RESYNC_SECONDS * 1000,
+      config.KUBEOP_WEBHOOK_NAMESPACE,
+    );
     ctx.lifecycle.onShutdown('admission-caches', async () => caches.stop());
     const client = new KubeClient(kc, { fieldManager: FIELD_MANAGER });
     const admission = await startAdmission({
@@ -207,6 +226,13 @@ export function admissionSetup(opts: AdmissionSetupOptions = {}) {
       checkIntervalMs: config.KUBEOP_WEBHOOK_CHECK_SECONDS * 1000,
       logger: log,
       metrics,
+      claims: new HostnameClaims({
+        client,
+        namespace: config.KUBEOP_WEBHOOK_NAMESPACE,
+        store: caches.claims,
+        view: caches.view,
+        logger: log,
+      }),
     });
     ctx.lifecycle.onShutdown('admission', () => admission.stop());
     ctx.health.addReadiness('admission-caches', () => {

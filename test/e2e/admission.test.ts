@@ -134,7 +134,11 @@ describe.skipIf(!kubeconfigPath)('admission on the real API server', () => {
         return obj.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True');
       });
     }
-    webhooks = await startAdmissionInProcess(kubeconfigPath!, { secretName: `webhook-tls-${sfx}` });
+    webhooks = await startAdmissionInProcess(kubeconfigPath!, {
+      secretName: `webhook-tls-${sfx}`,
+      // Short, so the race test below can see an unused claim released within the test.
+      claimGraceMs: 3_000,
+    });
     // The API server reads webhook configurations through an informer: wait until it calls ours.
     await eventually('the API server calls the webhooks', async () => {
       const err = await errorOf(
@@ -493,6 +497,77 @@ describe.skipIf(!kubeconfigPath)('admission on the real API server', () => {
         expect((await errorOf(post(path, route(), as(ownerB), true))).message).toContain('hostname-required');
         await post(path, route([`api.${domainB}`]), as(ownerB), true);
       }
+    });
+
+    it('GR-HOSTNAME: two tenants racing for one new hostname: exactly one wins, and it is free again once unused', async () => {
+      await admin.apply({
+        apiVersion: API,
+        kind: 'Tenant',
+        metadata: { name: b },
+        spec: {
+          owners: [{ kind: 'User', name: ownerB }],
+          policy: {
+            allowedRegistries: ['ghcr.io/acme'],
+            allowedIngressDomains: [domainB, domainA],
+            allowedServiceTypes: ['ClusterIP', 'NodePort'],
+          },
+        },
+      });
+      const host = `race-${sfx}.${domainA}`;
+      const ingress = (name: string) => ({
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        metadata: { name },
+        spec: {
+          rules: [
+            {
+              host,
+              http: {
+                paths: [
+                  {
+                    path: '/',
+                    pathType: 'Prefix',
+                    backend: { service: { name: 'web', port: { number: 80 } } },
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      });
+      const path = (ns: string) => `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses`;
+      await eventually('policy change seen by admission', async () => {
+        const err = await errorOf(post(path(nsB), ingress('probe'), as(ownerB), true)).catch(() => undefined);
+        return err === undefined || !err.message.includes('hostname-domain') ? true : undefined;
+      });
+      // Both tenants at once, interleaved: the cache cannot have seen any of these yet.
+      const attempts = Array.from({ length: 10 }, (_, i) => {
+        const [ns, user, tenant] = i % 2 ? [nsB, ownerB, b] : [nsA, devA, a];
+        return post(path(ns), ingress(`race-${i}`), as(user)).then(
+          () => ({ tenant, ns, name: `race-${i}`, error: undefined as string | undefined }),
+          (err: Error) => ({ tenant, ns, name: `race-${i}`, error: err.message }),
+        );
+      });
+      const results = await Promise.all(attempts);
+      const winners = new Set(results.filter((r) => !r.error).map((r) => r.tenant));
+      expect(winners.size).toBe(1);
+      const [winner] = [...winners];
+      for (const r of results.filter((x) => x.tenant !== winner)) {
+        expect(r.error).toContain('kubeOP rule hostname-owner');
+      }
+      expect(results.filter((r) => !r.error)).toHaveLength(5);
+
+      // The winner stops using the hostname; after the grace period the other tenant may take it.
+      for (const r of results.filter((x) => !x.error)) {
+        await admin.request('DELETE', `${path(r.ns)}/${r.name}`);
+      }
+      const [loserNs, loserUser] = winner === a ? [nsB, ownerB] : [nsA, devA];
+      await eventually('the unused hostname is free again', async () =>
+        post(path(loserNs), ingress('race-after'), as(loserUser)).then(
+          () => true,
+          () => undefined,
+        ),
+      );
     });
 
     it('GR-SERVICE: LoadBalancer services and external IPs only when the tenant policy allows', async () => {

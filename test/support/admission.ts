@@ -3,6 +3,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { FIELD_MANAGER, startAdmission } from '../../src/admission/admission.ts';
+import { HostnameClaims } from '../../src/admission/claims.ts';
 import type { RotationPolicy } from '../../src/admission/certificates/rotation.ts';
 import { kubeSecretStore, SelfManagedCertificates } from '../../src/admission/certificates/self-managed.ts';
 import { MUTATING_CONFIGURATION, VALIDATING_CONFIGURATION } from '../../src/admission/configurations.ts';
@@ -39,7 +40,7 @@ export async function removeWebhookConfigurations(client: KubeClient): Promise<v
 
 export async function startAdmissionInProcess(
   kubeconfig: string,
-  opts: { secretName: string; policy?: RotationPolicy; checkIntervalMs?: number },
+  opts: { secretName: string; policy?: RotationPolicy; checkIntervalMs?: number; claimGraceMs?: number },
 ): Promise<InProcessAdmission> {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
@@ -50,7 +51,7 @@ export async function startAdmissionInProcess(
   const client = new KubeClient(kc, { fieldManager: FIELD_MANAGER });
   const registry = new Registry();
   const metrics = createAdmissionMetrics(registry);
-  const caches = await startTenancyCaches(kc, logger);
+  const caches = await startTenancyCaches(kc, logger, 600_000, SYSTEM_NAMESPACE);
   const policy = opts.policy ?? {
     leafValidityMs: 24 * 3_600_000,
     caValidityMs: 30 * 86_400_000,
@@ -77,6 +78,14 @@ export async function startAdmissionInProcess(
     checkIntervalMs: opts.checkIntervalMs ?? 60_000,
     logger,
     metrics,
+    claims: new HostnameClaims({
+      client,
+      namespace: SYSTEM_NAMESPACE,
+      store: caches.claims,
+      view: caches.view,
+      logger,
+      ...(opts.claimGraceMs !== undefined ? { graceMs: opts.claimGraceMs } : {}),
+    }),
   });
   return {
     url: `https://127.0.0.1:${admission.address.port}`,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { fakeView, NS, request, ruleContext, tenant } from '../../../test/support/admission-fixtures.ts';
 import { denialMessage } from '../review.ts';
-import { hostUnderDomain, validateRoute } from './hostnames.ts';
+import { claimName } from '../claims.ts';
+import { hostnamesToClaim, hostUnderDomain, validateRoute } from './hostnames.ts';
 
 const ingress = (rules: unknown[], extra: Record<string, unknown> = {}) => ({
   apiVersion: 'networking.k8s.io/v1',
@@ -114,5 +115,59 @@ describe('one hostname, one tenant', () => {
       validateRoute(request('Ingress', same, { operation: 'UPDATE', oldObject: old }), claimsBy('globex'))
         .allowed,
     ).toBe(true);
+  });
+});
+
+describe('hostnames an admitted request claims', () => {
+  it('claims every hostname of a new Ingress for the tenant of its namespace, lower-cased', () => {
+    const req = request(
+      'Ingress',
+      ingress([rule('WWW.acme.example')], { tls: [{ hosts: ['api.acme.example'] }] }),
+    );
+    expect(hostnamesToClaim(req, ruleContext())).toEqual({
+      tenant: 'acme',
+      hosts: ['www.acme.example', 'api.acme.example'],
+    });
+  });
+
+  it('claims only the hostnames an update adds, and nothing for an update that adds none', () => {
+    const old = ingress([rule('www.acme.example')]);
+    const added = request('Ingress', ingress([rule('www.acme.example'), rule('new.acme.example')]), {
+      operation: 'UPDATE',
+      oldObject: old,
+    });
+    expect(hostnamesToClaim(added, ruleContext())?.hosts).toEqual(['new.acme.example']);
+    const same = request('Ingress', ingress([rule('www.acme.example')]), {
+      operation: 'UPDATE',
+      oldObject: old,
+    });
+    expect(hostnamesToClaim(same, ruleContext())).toBeUndefined();
+  });
+
+  it('claims the hostnames of HTTPRoutes and Apps, and none for other kinds, deletes or unknown namespaces', () => {
+    expect(hostnamesToClaim(request('HTTPRoute', route(['r.acme.example'])), ruleContext())?.hosts).toEqual([
+      'r.acme.example',
+    ]);
+    const app = { kind: 'App', metadata: { name: 'a' }, spec: { expose: { hosts: ['a.acme.example'] } } };
+    expect(hostnamesToClaim(request('App', app), ruleContext())?.hosts).toEqual(['a.acme.example']);
+    expect(hostnamesToClaim(request('Service', { metadata: { name: 's' } }), ruleContext())).toBeUndefined();
+    expect(
+      hostnamesToClaim(
+        request('Ingress', ingress([rule('x.acme.example')]), { operation: 'DELETE' }),
+        ruleContext(),
+      ),
+    ).toBeUndefined();
+    expect(
+      hostnamesToClaim(
+        request('Ingress', ingress([rule('x.acme.example')]), { namespace: 'unknown' }),
+        ruleContext(),
+      ),
+    ).toBeUndefined();
+  });
+
+  it('names a claim by the hostname alone: stable, case-insensitive, a valid object name', () => {
+    expect(claimName('Shop.Acme.Example')).toBe(claimName('shop.acme.example'));
+    expect(claimName('shop.acme.example')).not.toBe(claimName('shop.acme.example2'));
+    expect(claimName('x'.repeat(253))).toMatch(/^host-[0-9a-f]{40}$/);
   });
 });

@@ -8,7 +8,7 @@ import {
   type Decision,
   type Violation,
 } from '../review.ts';
-import { httpRouteHosts, ingressHosts, type TenancyView } from '../tenancy.ts';
+import { appHosts, httpRouteHosts, ingressHosts, type TenancyView } from '../tenancy.ts';
 import { isViolation, tenantOf, type RuleContext } from './context.ts';
 
 /** True when `host` (possibly `*.x.example`) lies under `domain`: the domain itself or a subdomain. */
@@ -34,8 +34,9 @@ export interface HostnameCheck {
  * `hostname-owner`): a hostname another tenant's Ingress, HTTPRoute or App already uses, or that a
  * namespace outside kubeOP's tenants uses, is refused. Other tenants' object names are never shown.
  *
- * Ownership is read from the cache: two tenants claiming one new hostname within the watch delay
- * (milliseconds) can both get through; the later one is then refused on its next change.
+ * Ownership is read from the cache here, which lags by the watch delay; the webhook server then
+ * claims the hostnames atomically (hostnamesToClaim below, ../claims.ts) so that two tenants racing
+ * for one new hostname cannot both get through.
  */
 export function hostnameViolations(c: HostnameCheck): Violation[] {
   const domains = c.tenant.spec.policy?.allowedIngressDomains ?? [];
@@ -129,4 +130,39 @@ export function validateRoute(req: AdmissionRequest, ctx: RuleContext): Decision
     }),
   );
   return deny(...out);
+}
+
+/**
+ * The hostnames an allowed Ingress, HTTPRoute or App request makes its tenant use, to be recorded as
+ * claims (see ../claims.ts) before the request is admitted. On UPDATE only added hostnames count, as
+ * in the rules above: an unrelated change never depends on hostnames the object already had.
+ */
+export function hostnamesToClaim(
+  req: AdmissionRequest,
+  ctx: RuleContext,
+): { tenant: string; hosts: string[] } | undefined {
+  if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return undefined;
+  const hostsOf =
+    req.kind.kind === 'Ingress'
+      ? ingressHosts
+      : req.kind.kind === 'HTTPRoute'
+        ? httpRouteHosts
+        : req.kind.kind === 'App'
+          ? appHosts
+          : undefined;
+  if (!hostsOf) return undefined;
+  const t = tenantOf(req.namespace, ctx);
+  if (isViolation(t)) return undefined;
+  const before = new Set(req.operation === 'UPDATE' ? hostsOf(req.oldObject) : []);
+  const hosts = hostsOf(req.object).filter((h) => !before.has(h));
+  return hosts.length ? { tenant: t.ns.tenant, hosts } : undefined;
+}
+
+/** The denial for hostnames another tenant claimed first (possibly a moment ago, not yet cached). */
+export function claimedElsewhere(hosts: string[]): Violation[] {
+  return hosts.map((host) => ({
+    rule: 'hostname-owner',
+    message: `hostname ${host} is already in use by another tenant`,
+    fix: 'choose another hostname: a hostname belongs to the tenant that uses it first, until that tenant stops using it',
+  }));
 }
