@@ -23,6 +23,12 @@ describe('parseQuantity', () => {
   it.each(['', 'lots', '1.5.5', '1Gb', '--1', 'Gi'])('refuses %j', (text) => {
     expect(() => parseQuantity(text)).toThrow(QuantityError);
   });
+
+  it('refuses exponents beyond ±64 at once instead of computing them for minutes', () => {
+    expect(parseQuantity('1e64')).toBe(10n ** 67n);
+    expect(() => parseQuantity('1e999999999')).toThrow(QuantityError);
+    expect(() => parseQuantity('1e-65')).toThrow(QuantityError);
+  });
 });
 
 describe('formatQuantity', () => {

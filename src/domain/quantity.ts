@@ -53,7 +53,8 @@ export function parseQuantity(text: string | number): bigint {
   } else {
     const exp =
       suffix.startsWith('e') || suffix.startsWith('E') ? Number(suffix.slice(1)) : decimalExp[suffix];
-    if (exp === undefined) throw new QuantityError(s);
+    // Bounded: 10n ** 999999999n would take the process minutes (a denial of service through a CR).
+    if (exp === undefined || !Number.isInteger(exp) || Math.abs(exp) > 64) throw new QuantityError(s);
     if (exp >= 0) numerator *= 10n ** BigInt(exp);
     else denominator *= 10n ** BigInt(-exp);
   }
