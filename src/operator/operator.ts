@@ -2,18 +2,30 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { Counter, type Registry } from 'prom-client';
-import { LABEL_MANAGED_BY, LABEL_PROJECT, LABEL_TENANT, MANAGED_BY } from '../domain/naming.ts';
+import {
+  appLabelValue,
+  LABEL_APP,
+  LABEL_MANAGED_BY,
+  LABEL_PROJECT,
+  LABEL_TENANT,
+  MANAGED_BY,
+} from '../domain/naming.ts';
+import { identityOf } from '../delivery/git/url.ts';
 import { KubeClient } from '../kube/client.ts';
 import { kubeEventRecorder } from '../kube/events.ts';
 import type { Logger } from '../platform/logging.ts';
-import type { Project, Tenant } from '../schemas/crds/types.ts';
+import type { App, Project, Tenant } from '../schemas/crds/types.ts';
 import type { KubeObject } from '../schemas/kube-object.ts';
+import { appReconciler, INDEX_APP, type DeliverySources } from './controllers/app/controller.ts';
+import { DELIVERABLE_KINDS, kindKey, OPTIONAL_KINDS } from './controllers/app/kinds.ts';
+import { LABEL_REVISION_OF } from './controllers/app/revisions.ts';
 import { projectReconciler, PROJECT_OWNED_KINDS } from './controllers/project/controller.ts';
 import type { ProjectRenderOptions } from './controllers/project/render.ts';
 import { INDEX_NAMESPACE, INDEX_PROJECT, INDEX_TENANT, type Store } from './controllers/store.ts';
+import { served } from './controllers/app/served.ts';
 import { tenantReconciler } from './controllers/tenant/controller.ts';
 import { Controller } from './runtime/controller.ts';
-import { informerFor, type Informer } from '../kube/informer.ts';
+import { informerFor, objectKey, type Informer } from '../kube/informer.ts';
 import { LeaderElector } from './runtime/leader-election.ts';
 import { createRuntimeMetrics } from './runtime/runtime-metrics.ts';
 
@@ -35,6 +47,8 @@ export interface OperatorOptions {
         retryPeriodMs?: number;
       };
   render: ProjectRenderOptions;
+  /** App delivery: the sources this operator renders, and how often each App is reconciled anyway. */
+  delivery?: { sources: DeliverySources; resyncMs?: number };
   /** Called when leadership is lost: the process should exit so it restarts clean (as controller-runtime does). */
   onLostLeadership: () => void;
 }
@@ -43,12 +57,14 @@ export interface RunningOperator {
   /** True once every cache has synced. */
   synced(): boolean;
   isLeader(): boolean;
+  /** Renders again, now, every App whose spec.source.git.url is `repoUrl`; returns how many (the Git webhook). */
+  triggerGitSync(repoUrl: string): number;
   stop(): Promise<void>;
 }
 
 /**
  * Assembles the operator: one informer per watched kind (caches always run, so a standby is warm
- * when it takes over), the Tenant and Project controllers, and the event-to-key mapping between them.
+ * when it takes over), the Tenant, Project and App controllers, and the event-to-key mapping between them.
  * Controllers run only while this process leads.
  */
 export async function startOperator(opts: OperatorOptions): Promise<RunningOperator> {
@@ -60,7 +76,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     registers: [opts.registry],
   });
   const drift = new Counter({
-    name: 'kubeop_drift_corrections_total',
+    name: 'kubeop_drift_corrected_total',
     help: 'Managed objects found changed by someone else and set back, by controller and kind.',
     labelNames: ['controller', 'kind'] as const,
     registers: [opts.registry],
@@ -101,7 +117,46 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     owned.set(`${apiVersion}/${kind}`, inf);
   }
 
+  // App delivery: the Apps, every delivered object (label LABEL_APP; kinds from CRDs only where the
+  // cluster serves them) and the stored revisions, so a hand edit or deletion enqueues its App.
+  const apps = informer<App>('paas.kubeop.io/v1alpha1', 'App');
+  const appIndex = (namespace: string | undefined, value: string | undefined) =>
+    value ? [`${namespace ?? ''}/${value}`] : [];
+  apps.addIndex(INDEX_APP, (a) => appIndex(a.metadata?.namespace, appLabelValue(a.metadata?.name ?? '')));
+  apps.addIndex(INDEX_NAMESPACE, (a) => [a.metadata?.namespace ?? '']);
+  const delivered = new Map<string, Store>();
+  for (const k of DELIVERABLE_KINDS) {
+    if (OPTIONAL_KINDS.has(kindKey(k)) && !(await served(client, k.apiVersion, k.kind))) {
+      logger.info({ kind: kindKey(k) }, 'not served by this cluster; Apps cannot deliver it');
+      continue;
+    }
+    const inf = informer(k.apiVersion, k.kind, LABEL_APP);
+    inf.addIndex(INDEX_APP, (o) => appIndex(o.metadata?.namespace, label(o, LABEL_APP)));
+    delivered.set(kindKey(k), inf);
+  }
+  const revisions = informer('v1', 'Secret', LABEL_REVISION_OF);
+  revisions.addIndex(INDEX_APP, (o) => appIndex(o.metadata?.namespace, label(o, LABEL_REVISION_OF)));
+
   const metrics = createRuntimeMetrics(opts.registry);
+  const appRec = appReconciler({
+    client,
+    apps,
+    namespaces,
+    delivered,
+    revisions,
+    sources: opts.delivery?.sources ?? {},
+    drift,
+    events,
+    resyncMs: opts.delivery?.resyncMs ?? 300_000,
+    logger: logger.child({ controller: 'app' }),
+  });
+  const appController = new Controller({
+    name: 'app',
+    workers: opts.workers,
+    metrics,
+    logger,
+    reconcile: (key) => appRec.reconcile(key),
+  });
   const tenantController = new Controller({
     name: 'tenant',
     workers: opts.workers,
@@ -163,7 +218,23 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     if (project) projectController.enqueue(project);
     if (tenant) tenantController.enqueue(tenant);
   };
-  namespaces.onChange(withLastKnown(toProjectAndTenant));
+  namespaces.onChange(
+    withLastKnown((obj) => {
+      toProjectAndTenant(obj);
+      for (const a of apps.byIndex(INDEX_NAMESPACE, obj.metadata?.name ?? ''))
+        appController.enqueue(objectKey(a));
+    }),
+  );
+  apps.onChange((key) => appController.enqueue(key));
+  const toApp = (obj: KubernetesObject) => {
+    for (const a of apps.byIndex(
+      INDEX_APP,
+      appIndex(obj.metadata?.namespace, label(obj, LABEL_APP))[0] ?? '',
+    ))
+      appController.enqueue(objectKey(a));
+  };
+  for (const store of delivered.values())
+    (store as unknown as Informer<KubernetesObject>).onChange(withLastKnown(toApp));
   resourceQuotas.onChange(withLastKnown(toProjectAndTenant));
   for (const store of owned.values()) {
     (store as unknown as Informer<KubernetesObject>).onChange(
@@ -182,9 +253,11 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     leading = true;
     tenantController.start();
     projectController.start();
+    appController.start();
     // Everything is reconciled once on taking over: level-triggered, nothing depends on past events.
     for (const t of tenants.list()) tenantController.enqueue(t.metadata!.name!);
     for (const p of projects.list()) projectController.enqueue(p.metadata!.name!);
+    for (const a of apps.list()) appController.enqueue(objectKey(a));
   };
 
   let elector: LeaderElector | undefined;
@@ -207,9 +280,11 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       onStoppedLeading: () => {
         leading = false;
         logger.warn('leadership ended; controllers stop');
-        void Promise.all([tenantController.stop(), projectController.stop()]).then(() => {
-          if (!stopping) opts.onLostLeadership();
-        });
+        void Promise.all([tenantController.stop(), projectController.stop(), appController.stop()]).then(
+          () => {
+            if (!stopping) opts.onLostLeadership();
+          },
+        );
       },
     });
     electing = elector.run();
@@ -220,12 +295,27 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   let stopping = false;
   return {
     synced: () => informers.every((i) => i.hasSynced()),
+    triggerGitSync(repoUrl) {
+      // Matched by repository identity (host and path), so a push naming the https clone URL also
+      // syncs Apps that use the ssh URL or omit `.git`.
+      const wanted = identityOf(repoUrl);
+      let n = 0;
+      for (const a of apps.list()) {
+        const url = (a as unknown as App).spec?.source?.git?.url;
+        if (!url || !wanted || identityOf(url) !== wanted) continue;
+        const key = objectKey(a);
+        appRec.invalidate(key);
+        appController.enqueue(key);
+        n++;
+      }
+      return n;
+    },
     isLeader: () => leading,
     async stop() {
       stopping = true;
       await elector?.stop();
       await electing;
-      await Promise.all([tenantController.stop(), projectController.stop()]);
+      await Promise.all([tenantController.stop(), projectController.stop(), appController.stop()]);
       for (const inf of informers) inf.stop();
     },
   };

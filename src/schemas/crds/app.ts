@@ -46,18 +46,64 @@ export const GitSource = withRules(
   ],
 );
 
-export const HelmSource = Type.Object({
-  chart: Type.String({
-    minLength: 1,
-    maxLength: 512,
-    description: 'Chart name, or a full `oci://` reference.',
-  }),
-  repoURL: Type.Optional(Type.String({ pattern: '^(https?|oci)://', maxLength: 2048 })),
-  version: Type.Optional(Type.String({ maxLength: 128 })),
-  values: Type.Optional(
-    Type.Unsafe<Record<string, unknown>>({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true }),
+export const HelmValuesFrom = Type.Object({
+  kind: StringEnum(['ConfigMap', 'Secret'] as const),
+  name: Dns1123Label('ConfigMap or Secret in the project namespace.', 253),
+  key: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 253,
+      default: 'values.yaml',
+      description: 'Key holding a YAML map of values. Default: `values.yaml`.',
+    }),
+  ),
+  optional: Type.Optional(
+    Type.Boolean({ default: false, description: 'Skip it when the object or key does not exist.' }),
   ),
 });
+
+export const HelmSource = withRules(
+  Type.Object({
+    chart: Type.String({
+      minLength: 1,
+      maxLength: 512,
+      description: 'Chart name, or a full `oci://` reference.',
+    }),
+    repoURL: Type.Optional(
+      Type.String({
+        pattern: '^(https?|oci)://',
+        maxLength: 2048,
+        description: 'Chart repository (`https://…`, serving index.yaml) or OCI registry path (`oci://…`).',
+      }),
+    ),
+    version: Type.Optional(
+      Type.String({
+        maxLength: 128,
+        description:
+          'Version or semver range (`1.2.3`, `^1.2`, `>=1.2 <2`). Default: the newest stable version.',
+      }),
+    ),
+    values: Type.Optional(
+      Type.Unsafe<Record<string, unknown>>({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true }),
+    ),
+    valuesFrom: Type.Optional(
+      Type.Array(HelmValuesFrom, {
+        maxItems: 16,
+        description: 'Values files read from ConfigMaps/Secrets, merged in order before `values`.',
+      }),
+    ),
+    credentialsSecretName: Type.Optional(
+      Dns1123Label('Secret with `username`/`password` for the chart repository or OCI registry.', 253),
+    ),
+  }),
+  [
+    {
+      rule: "has(self.repoURL) != self.chart.startsWith('oci://')",
+      message:
+        'set source.helm.repoURL with a chart name, or give source.helm.chart as a full oci:// reference (not both)',
+    },
+  ],
+);
 
 export const RawSource = Type.Object({
   manifests: Type.Array(
@@ -122,21 +168,43 @@ export const Expose = withRules(
       Type.Integer({ minimum: 1, maximum: 65535, description: 'Container port. Default: the first port.' }),
     ),
     tls: Type.Optional(
-      Type.Object({
-        mode: StringEnum(['None', 'ClusterIssuer', 'Secret'] as const, { default: 'None' }),
-        clusterIssuer: Type.Optional(Type.String({ maxLength: 253 })),
-        secretName: Type.Optional(Dns1123Label('Existing TLS Secret.', 253)),
-      }),
+      Type.Object(
+        {
+          mode: StringEnum(['Auto', 'Secret', 'None'] as const, {
+            default: 'Auto',
+            description:
+              "`Auto`: cert-manager issues a certificate from the platform's ClusterIssuer (or `clusterIssuer`). `Secret`: an existing TLS Secret. `None`: plain HTTP.",
+          }),
+          clusterIssuer: Type.Optional(
+            Type.String({
+              pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
+              maxLength: 253,
+              description: "With mode Auto: the cert-manager ClusterIssuer to use instead of the platform's.",
+            }),
+          ),
+          secretName: Type.Optional(
+            Dns1123Label('With mode Secret: an existing TLS Secret (`tls.crt`, `tls.key`).', 253),
+          ),
+        },
+        { description: 'TLS for the hosts. Default: mode Auto.' },
+      ),
     ),
   }),
   [
     {
-      rule: "!has(self.tls) || self.tls.mode != 'ClusterIssuer' || has(self.tls.clusterIssuer)",
-      message: 'expose.tls.clusterIssuer is required when expose.tls.mode is ClusterIssuer',
+      rule: "!has(self.tls) || self.tls.mode != 'Secret' || has(self.tls.secretName)",
+      message:
+        'expose.tls.secretName is required when expose.tls.mode is Secret: name a TLS Secret in this namespace, or use mode Auto',
     },
     {
-      rule: "!has(self.tls) || self.tls.mode != 'Secret' || has(self.tls.secretName)",
-      message: 'expose.tls.secretName is required when expose.tls.mode is Secret',
+      rule: "!has(self.tls) || self.tls.mode == 'Secret' || !has(self.tls.secretName)",
+      message:
+        'expose.tls.secretName applies only to expose.tls.mode Secret: set mode: Secret or remove secretName',
+    },
+    {
+      rule: "!has(self.tls) || self.tls.mode == 'Auto' || !has(self.tls.clusterIssuer)",
+      message:
+        'expose.tls.clusterIssuer applies only to expose.tls.mode Auto: set mode: Auto or remove clusterIssuer',
     },
   ],
 );
@@ -204,6 +272,16 @@ export const AppSpec = withRules(
       message: 'an env entry sets either value or secretKeyRef, not both',
       fieldPath: '.env',
     },
+    {
+      rule: '!has(self.source.image) || !has(self.expose) || has(self.expose.port) || (has(self.ports) && size(self.ports) > 0)',
+      message: 'expose needs a container port: set spec.ports (the first one is exposed) or expose.port',
+      fieldPath: '.expose',
+    },
+    {
+      rule: '!has(self.source.image) || !has(self.probes) || (has(self.ports) && size(self.ports) > 0) || (has(self.expose) && has(self.expose.port)) || ((!has(self.probes.readiness) || has(self.probes.readiness.port)) && (!has(self.probes.liveness) || has(self.probes.liveness.port)))',
+      message: 'a probe needs a port: set its port, spec.ports or expose.port',
+      fieldPath: '.probes',
+    },
   ],
 );
 
@@ -232,6 +310,12 @@ export const AppStatus = Type.Object({
         revision: Type.Integer({ minimum: 1 }),
         sourceRevision: Type.String(),
         deployedAt: Type.String({ format: 'date-time' }),
+        digest: Type.Optional(
+          Type.String({ maxLength: 64, description: 'Digest of the objects the revision applied.' }),
+        ),
+        rollbackOf: Type.Optional(
+          Type.Integer({ minimum: 1, description: 'Set when this revision re-applied an older one.' }),
+        ),
       }),
       { maxItems: 10, description: 'The last 10 revisions, newest first.' },
     ),
