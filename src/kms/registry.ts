@@ -1,4 +1,4 @@
-import { checkColumns, type EncryptedColumn } from './columns.ts';
+import { checkColumns, encryptedColumn, type EncryptedColumn } from './columns.ts';
 
 /**
  * Every column in which the manager stores a secret. A table with a secret adds one entry here, and
@@ -11,6 +11,9 @@ import { checkColumns, type EncryptedColumn } from './columns.ts';
  * this list, so a secret column missing from it is neither rotated nor checked. The column is `text`
  * and holds envelopes only; a migration can enforce that with `CHECK (kubeconfig LIKE 'kms1:%')`.
  */
-export const encryptedColumns = {} satisfies Record<string, EncryptedColumn>;
+export const encryptedColumns = {
+  /** A registered cluster's kubeconfig (the manager's credentials for that cluster). */
+  clusterKubeconfig: encryptedColumn('clusters', 'kubeconfig'),
+} satisfies Record<string, EncryptedColumn>;
 
 export const allEncryptedColumns: readonly EncryptedColumn[] = checkColumns(Object.values(encryptedColumns));

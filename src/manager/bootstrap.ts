@@ -18,6 +18,8 @@ export async function ensureBootstrapToken(
       throw new Error('KUBEOP_BOOTSTRAP_TOKEN must be "kop_" followed by 32 to 128 base64url characters');
     }
     await db.transaction(async (tx) => {
+      // Replicas starting together with the same token would both insert it without the lock.
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [0x6b75_6270]);
       const { rowCount } = await tx.query('SELECT 1 FROM api_tokens WHERE token_hash = $1', [
         hashToken(given),
       ]);

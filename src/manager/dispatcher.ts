@@ -16,6 +16,11 @@ export interface DispatcherOptions {
   db: Database;
   client: KubeClient;
   logger: Logger;
+  /**
+   * The cluster lane this dispatcher serves, and the lease holder it runs as (lanes.ts). Without it
+   * the dispatcher delivers every entry through one lane (a single-cluster setup and tests).
+   */
+  lane?: { clusterId: string; holder: string };
   /** Entries taken per batch. */
   batchSize?: number;
   pollMs?: number;
@@ -29,8 +34,8 @@ export interface DispatchResult {
   coalesced: number;
 }
 
-// One lane per cluster; this process knows one cluster, so one lock key. Any constant shared by every
-// manager replica works.
+// Advisory lock keys: any constant shared by every manager replica works. A lane's key is this
+// constant and a hash of its cluster id (the two-int form of the lock).
 const LANE_LOCK = 0x6b75_6264;
 
 /**
@@ -43,8 +48,12 @@ const LANE_LOCK = 0x6b75_6264;
  * - An entry is marked delivered only after the API server accepted it, in the batch's transaction;
  *   a crash in between re-sends it on restart. Sends are server-side applies and deletes, so a
  *   repeat changes nothing.
- * - The batch runs under a transaction-scoped advisory lock taken with try: several manager replicas
- *   may run, one dispatches at a time, and a replica that dies releases the lane with its connection.
+ * - One lane per cluster: a lane takes only the entries of its cluster, so a cluster that is down
+ *   holds back nobody else's changes.
+ * - The batch runs under a transaction-scoped advisory lock on the lane, taken with try, and — for a
+ *   cluster lane — only while the replica holds the lane's lease (checked in the same transaction).
+ *   Several manager replicas may run; one dispatches a lane at a time, and a replica that dies
+ *   releases the lock with its connection and the lease when it expires.
  * - A failed send stops the batch (order is kept), counts an attempt with the error on the entry and
  *   backs off exponentially; the changes stay queued while the cluster is unreachable.
  */
@@ -58,14 +67,20 @@ export function createDispatcher(opts: DispatcherOptions) {
 
   async function dispatchOnce(): Promise<DispatchResult | undefined> {
     const outcome = await opts.db.transaction(async (tx) => {
-      const { rows: lock } = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [
-        LANE_LOCK,
-      ]);
+      const lane = opts.lane;
+      const { rows: lock } = lane
+        ? await tx.query<{ ok: boolean }>(
+            `SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AND EXISTS (
+               SELECT 1 FROM cluster_leases WHERE cluster_id = $2::uuid AND holder = $3 AND expires_at > now()
+             ) AS ok`,
+            [LANE_LOCK, lane.clusterId, lane.holder],
+          )
+        : await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [LANE_LOCK]);
       if (!lock[0]?.ok) return undefined;
       const { rows } = await tx.query<PendingEntry>(
         `SELECT id::text AS id, kind, name, namespace, operation, payload FROM outbox
-         WHERE delivered_at IS NULL ORDER BY outbox.id LIMIT $1`,
-        [batchSize],
+         WHERE delivered_at IS NULL${lane ? ' AND cluster_id = $2' : ''} ORDER BY outbox.id LIMIT $1`,
+        lane ? [batchSize, lane.clusterId] : [batchSize],
       );
       const result: DispatchResult & { error?: unknown } = { applied: 0, deleted: 0, coalesced: 0 };
       const newest = new Map<string, PendingEntry>();
@@ -156,7 +171,8 @@ export function createDispatcher(opts: DispatcherOptions) {
     },
     async pending(): Promise<number> {
       const { rows } = await opts.db.query<{ n: number }>(
-        'SELECT count(*)::int AS n FROM outbox WHERE delivered_at IS NULL',
+        `SELECT count(*)::int AS n FROM outbox WHERE delivered_at IS NULL${opts.lane ? ' AND cluster_id = $1' : ''}`,
+        opts.lane ? [opts.lane.clusterId] : [],
       );
       return rows[0]?.n ?? 0;
     },

@@ -5,35 +5,51 @@ import type { KubeObject } from '../schemas/kube-object.ts';
 const API = 'paas.kubeop.io/v1alpha1';
 
 /**
+ * Which cluster a status read comes from. Projects and apps take their status from the cluster
+ * they are placed on; a Tenant exists on every cluster with its projects, and the API shows the
+ * default cluster's view of it.
+ */
+export interface SyncScope {
+  clusterId: string;
+  isDefault: boolean;
+}
+
+/**
  * Reads the status of the custom resources the manager delivered and stores it with the resource,
  * so the API shows real state (phase, conditions, URL). Only changed statuses are written; the
  * spec's version (the ETag) does not move. Contract: idempotent, safe to run from any replica.
+ * Without a scope every project and app is matched by name (a single-cluster setup).
  */
-export async function syncStatus(db: Database, client: KubeClient): Promise<number> {
+export async function syncStatus(db: Database, client: KubeClient, scope?: SyncScope): Promise<number> {
   const selector = 'app.kubernetes.io/managed-by=kubeop-manager';
   let changed = 0;
-  const write = async (table: string, name: string, status: unknown, where = '') => {
-    const { rowCount } = await db.query(
-      `UPDATE ${table} SET status = $2 WHERE name = $1${where} AND status IS DISTINCT FROM $2::jsonb`,
-      [name, JSON.stringify(status ?? null)],
-    );
-    changed += rowCount;
-  };
-  for (const t of await client.list<KubeObject>(API, 'Tenant', { labelSelector: selector })) {
-    await write('tenants', t.metadata.name, t.status);
+  const placed = scope ? ' AND cluster_id = $3' : '';
+  const placedParam = scope ? [scope.clusterId] : [];
+  if (!scope || scope.isDefault) {
+    for (const t of await client.list<KubeObject>(API, 'Tenant', { labelSelector: selector })) {
+      const { rowCount } = await db.query(
+        'UPDATE tenants SET status = $2 WHERE name = $1 AND status IS DISTINCT FROM $2::jsonb',
+        [t.metadata.name, JSON.stringify(t.status ?? null)],
+      );
+      changed += rowCount;
+    }
   }
   for (const p of await client.list<KubeObject>(API, 'Project', { labelSelector: selector })) {
-    await write('projects', p.metadata.name, p.status);
+    const { rowCount } = await db.query(
+      `UPDATE projects SET status = $2 WHERE name = $1${placed} AND status IS DISTINCT FROM $2::jsonb`,
+      [p.metadata.name, JSON.stringify(p.status ?? null), ...placedParam],
+    );
+    changed += rowCount;
   }
   for (const a of await client.list<KubeObject>(API, 'App', { labelSelector: selector })) {
     // An App lives in its project's namespace, which the project's status names.
-    await db
-      .query(
-        `UPDATE apps SET status = $3 FROM projects p WHERE apps.project_id = p.id AND apps.name = $1
-         AND p.status->>'namespace' = $2 AND apps.status IS DISTINCT FROM $3::jsonb`,
-        [a.metadata.name, a.metadata.namespace, JSON.stringify(a.status ?? null)],
-      )
-      .then((r) => (changed += r.rowCount));
+    const { rowCount } = await db.query(
+      `UPDATE apps SET status = $3 FROM projects p WHERE apps.project_id = p.id AND apps.name = $1
+       AND p.status->>'namespace' = $2${scope ? ' AND p.cluster_id = $4' : ''}
+       AND apps.status IS DISTINCT FROM $3::jsonb`,
+      [a.metadata.name, a.metadata.namespace, JSON.stringify(a.status ?? null), ...placedParam],
+    );
+    changed += rowCount;
   }
   return changed;
 }

@@ -6,6 +6,8 @@ export interface OutboxEntry {
   namespace?: string;
   operation: 'apply' | 'delete';
   payload?: unknown;
+  /** The cluster whose lane delivers it; null while no cluster is registered (adopted later). */
+  clusterId?: string | null;
 }
 
 /**
@@ -15,7 +17,26 @@ export interface OutboxEntry {
  */
 export async function enqueueOutbox(q: Queryable, e: OutboxEntry): Promise<void> {
   await q.query(
-    'INSERT INTO outbox (kind, name, namespace, operation, payload) VALUES ($1, $2, $3, $4, $5)',
-    [e.kind, e.name, e.namespace ?? null, e.operation, e.payload ?? null],
+    'INSERT INTO outbox (kind, name, namespace, operation, payload, cluster_id) VALUES ($1, $2, $3, $4, $5, $6)',
+    [e.kind, e.name, e.namespace ?? null, e.operation, e.payload ?? null, e.clusterId ?? null],
   );
+}
+
+/**
+ * Records a change for every registered cluster (a Tenant exists on each cluster that hosts its
+ * projects; sending it to all keeps them equal), or one unplaced entry when there is no cluster yet.
+ */
+export async function enqueueEverywhere(q: Queryable, e: Omit<OutboxEntry, 'clusterId'>): Promise<void> {
+  const { rowCount } = await q.query(
+    `INSERT INTO outbox (kind, name, namespace, operation, payload, cluster_id)
+     SELECT $1, $2, $3, $4, $5::jsonb, c.id FROM clusters c ORDER BY c.name`,
+    [
+      e.kind,
+      e.name,
+      e.namespace ?? null,
+      e.operation,
+      e.payload === undefined ? null : JSON.stringify(e.payload),
+    ],
+  );
+  if (rowCount === 0) await enqueueOutbox(q, e);
 }

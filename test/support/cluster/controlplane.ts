@@ -23,6 +23,8 @@ export interface ComponentState {
   name: string;
   pid: number;
   log: string;
+  /** Command-line arguments, so a stopped component can be started again (startComponent). */
+  args?: string[];
 }
 
 /** What `up` leaves in `<stateDir>/state.json`; `down` and `status` read it. */
@@ -238,7 +240,7 @@ export async function upCluster(opts: UpOptions): Promise<ClusterState> {
     closeSync(fd);
     if (child.pid === undefined) throw new Error(`could not start ${name}`);
     child.unref();
-    const component = { name, pid: child.pid, log: logFile };
+    const component = { name, pid: child.pid, log: logFile, args };
     state.components.push(component);
     save();
     if (!opts.detached) registerExitCleanup(component.pid);
@@ -464,6 +466,48 @@ async function stopComponents(components: ComponentState[]): Promise<void> {
     if (alive(c.pid)) process.kill(c.pid, 'SIGKILL');
     cleanupPids.delete(c.pid);
   }
+}
+
+/**
+ * Stops one component of a running cluster (fault tests: "the API server is down"). The cluster's
+ * state keeps its arguments, so startComponent brings it back on the same ports with the same data.
+ */
+export async function stopComponent(stateDir: string, name: string): Promise<void> {
+  const component = readState(stateDir).components.find((c) => c.name === name);
+  if (!component) throw new Error(`no component ${name} in ${stateDir}`);
+  await stopComponents([component]);
+}
+
+/** Starts a stopped component again; for kube-apiserver, resolves once it is ready. */
+export async function startComponent(stateDir: string, name: string, timeoutMs = 120_000): Promise<void> {
+  const state = readState(stateDir);
+  const component = state.components.find((c) => c.name === name);
+  if (!component?.args) throw new Error(`cannot restart ${name}: not started by this harness version`);
+  if (alive(component.pid)) return;
+  const fd = openSync(component.log, 'a');
+  const child = spawn(join(state.binDir, name), component.args, {
+    detached: true,
+    stdio: ['ignore', fd, fd],
+  });
+  closeSync(fd);
+  if (child.pid === undefined) throw new Error(`could not start ${name}`);
+  child.unref();
+  component.pid = child.pid;
+  writeFileSync(stateFile(stateDir), JSON.stringify(state, null, 2) + '\n');
+  if (name !== 'kube-apiserver') return;
+  await waitFor(
+    'kube-apiserver /readyz after a restart',
+    component,
+    async () => {
+      try {
+        await kubectl(state.kubeconfig, ['get', '--raw', '/readyz']);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    timeoutMs,
+  );
 }
 
 export function readState(stateDir: string): ClusterState {
