@@ -7,7 +7,7 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify';
 import type { Logger } from './logging.ts';
-import { installProblemHandlers } from './problem.ts';
+import { frameworkErrorHandler, installProblemHandlers } from './problem.ts';
 import type { HealthChecks } from './health.ts';
 import { statusClass, type ServiceMetrics } from './metrics.ts';
 import type { VersionInfo } from './version.ts';
@@ -43,6 +43,7 @@ export function createServiceServer(deps: ServiceServerDeps): FastifyInstance {
     }),
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    frameworkErrors: frameworkErrorHandler,
     ajv: {
       // Schemas carry Kubernetes extensions (x-kubernetes-*), which are not validation keywords.
       // Unknown properties are refused (where a schema closes an object), never silently dropped;

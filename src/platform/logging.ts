@@ -26,6 +26,7 @@ export function createLogger(opts: {
           'config.KUBEOP_KMS_MASTER_KEY',
           'config.KUBEOP_KMS_KEYS',
           'config.KUBEOP_BOOTSTRAP_TOKEN',
+          'config.KUBEOP_GIT_WEBHOOK_SECRET',
           '*.password',
           '*.token',
         ],

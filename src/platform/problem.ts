@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * RFC 9457 problem details, the one error shape every kubeOP HTTP API returns. `code` is stable and
@@ -45,6 +45,7 @@ const titles: Record<number, string> = {
   409: 'Conflict',
   412: 'Precondition Failed',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
@@ -74,6 +75,24 @@ const fastifyCodes: Record<string, string> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'KUBEOP_ERR_INVALID_JSON',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'KUBEOP_ERR_INVALID_BODY',
 };
+
+/**
+ * Fastify's `frameworkErrors`: what its router refuses before any route runs (a path that is not
+ * valid percent-encoding, a path parameter over the length limit) answered as problems too. The
+ * offending path is not echoed: it is attacker-chosen and may be huge.
+ */
+export function frameworkErrorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const [status, code, detail] =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? [414, 'KUBEOP_ERR_URI_TOO_LONG', 'a path segment is longer than any name this API knows']
+      : err.code === 'FST_ERR_BAD_URL'
+        ? [400, 'KUBEOP_ERR_BAD_URL', 'the path is not valid percent-encoded UTF-8']
+        : [400, 'KUBEOP_ERR_BAD_REQUEST', 'the request could not be routed'];
+  void reply
+    .code(status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(problem(status, code, detail, { requestId: req.id }));
+}
 
 /**
  * Maps every error and unmatched route to a problem response. Contract: a 4xx says what was wrong;

@@ -1,17 +1,24 @@
 import type { Database } from '../../db/database.ts';
 import { unauthenticated } from '../errors.ts';
 import { findActiveToken } from '../store/tokens.ts';
+import { looksLikeJwt, type OidcAuthenticator } from './oidc.ts';
 import type { Principal } from './principal.ts';
 import { bearerToken, hashToken, looksLikeApiToken } from './tokens.ts';
 
 /**
- * Resolves the caller from `Authorization: Bearer <token>`. Every failure is the same 401 whatever
- * the reason (missing, malformed, unknown, revoked, expired), so probing tells an attacker nothing;
- * the token itself is never logged or echoed.
+ * Resolves the caller from `Authorization: Bearer <token>`: a JWT goes to OIDC when it is configured,
+ * anything else is an opaque API token. Every failure is the same 401 whatever the reason (missing,
+ * malformed, unknown, revoked, expired), so probing tells an attacker nothing; the token itself is
+ * never logged or echoed.
  */
-export async function authenticate(db: Database, header: string | undefined): Promise<Principal> {
+export async function authenticate(
+  db: Database,
+  header: string | undefined,
+  oidc?: OidcAuthenticator,
+): Promise<Principal> {
   const token = bearerToken(header);
   if (!token) throw unauthenticated('send an API token as "Authorization: Bearer <token>"');
+  if (oidc && looksLikeJwt(token)) return oidc.authenticate(token);
   if (looksLikeApiToken(token)) {
     const row = await findActiveToken(db, hashToken(token));
     if (row) {

@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { drivers, type TestDatabase } from '../../support/databases.ts';
+import { bearer, managerApi } from '../../support/manager.ts';
+
+const owner = { kind: 'User', name: 'alice' };
+const image = { source: { image: { ref: 'nginx:1.27' } } };
+
+/** The API refuses what the CRDs' CEL rules refuse, before a row or an outbox entry is written. */
+describe.each(drivers)('CEL rules enforced by the manager API on $name', ({ open }) => {
+  let t: TestDatabase;
+  let app: FastifyInstance;
+  let admin: Record<string, string>;
+
+  beforeAll(async () => {
+    t = await open();
+    const m = await managerApi(t.db);
+    app = m.app;
+    admin = bearer(m.adminToken);
+    for (const [url, payload] of [
+      ['/v1/tenants', { name: 'acme', spec: { owners: [owner] } }],
+      ['/v1/tenants/acme/projects', { name: 'web', spec: {} }],
+      ['/v1/tenants/acme/projects/web/apps', { name: 'site', spec: image }],
+    ] as const) {
+      expect((await app.inject({ method: 'POST', url, headers: admin, payload })).statusCode).toBe(201);
+    }
+  });
+  afterAll(async () => {
+    await app.close();
+    await t.drop();
+  });
+
+  const rows = async () =>
+    (
+      await t.db.query<{ n: number }>(
+        'SELECT (SELECT count(*) FROM tenants) + (SELECT count(*) FROM projects) + (SELECT count(*) FROM apps) + (SELECT count(*) FROM outbox) AS n',
+      )
+    ).rows[0]!.n;
+
+  it.each([
+    [
+      'POST',
+      '/v1/tenants',
+      { name: 'dup', spec: { owners: [owner, owner] } },
+      { path: '/spec/owners', message: 'owners must not list the same user or group twice' },
+    ],
+    [
+      'POST',
+      '/v1/tenants',
+      { name: 'cidr', spec: { owners: [owner], policy: { egressCIDRs: ['10.0.0.0/40'] } } },
+      {
+        path: '/spec/policy/egressCIDRs',
+        message: 'every egressCIDRs entry must be a CIDR such as 10.0.0.0/8',
+      },
+    ],
+    [
+      'POST',
+      '/v1/tenants/acme/projects',
+      {
+        name: 'twice',
+        spec: {
+          members: [
+            { kind: 'User', name: 'bob', role: 'edit' },
+            { kind: 'User', name: 'bob', role: 'view' },
+          ],
+        },
+      },
+      { path: '/spec/members', message: 'members must not list the same user or group twice' },
+    ],
+    [
+      'PUT',
+      '/v1/tenants/acme/projects/web',
+      { spec: { limits: { default: { memory: '2Gi' }, max: { memory: '1Gi' } } } },
+      { path: '/spec/limits', message: 'limits.default must not exceed limits.max' },
+    ],
+    [
+      'POST',
+      '/v1/tenants/acme/projects/web/apps',
+      { name: 'two', spec: { source: { ...image.source, helm: { chart: 'web' } } } },
+      {
+        path: '/spec/source',
+        message: 'set exactly one of source.image, source.git, source.helm and source.raw',
+      },
+    ],
+    [
+      'PUT',
+      '/v1/tenants/acme/projects/web/apps/site',
+      { spec: { ...image, autoscaling: { minReplicas: 4, maxReplicas: 2 } } },
+      { path: '/spec/autoscaling', message: 'autoscaling.minReplicas must not exceed maxReplicas' },
+    ],
+    [
+      'PUT',
+      '/v1/tenants/acme/projects/web/apps/site',
+      { spec: { ...image, resources: { limits: { cpu: 'lots' } } } },
+      { path: '/spec/resources/limits/cpu', message: 'must be a Kubernetes quantity such as 500m, 2 or 4Gi' },
+    ],
+  ] as const)(
+    '%s %s refuses a spec breaking a rule with a 400 naming it, storing nothing',
+    async (method, url, payload, error) => {
+      const before = await rows();
+      const res = await app.inject({ method, url, headers: admin, payload });
+      expect(res.statusCode).toBe(400);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      const body = res.json() as { code: string; detail: string; errors: unknown[] };
+      expect(body.code).toBe('KUBEOP_ERR_VALIDATION');
+      expect(body.errors).toContainEqual(error);
+      expect(body.detail).toContain(error.message);
+      expect(await rows()).toBe(before);
+    },
+  );
+
+  it('accepts a spec that keeps every rule', async () => {
+    const res = await app.inject({
+      method: 'PUT',
+      url: '/v1/tenants/acme/projects/web/apps/site',
+      headers: admin,
+      payload: {
+        spec: {
+          ...image,
+          autoscaling: { minReplicas: 2, maxReplicas: 4 },
+          resources: { limits: { cpu: '2' } },
+        },
+      },
+    });
+    expect(res.statusCode).toBe(200);
+  });
+});
