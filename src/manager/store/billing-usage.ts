@@ -1,0 +1,183 @@
+import type { Queryable } from '../../db/database.ts';
+import { parseDecimal } from '../../domain/billing/decimal.ts';
+import { HOUR_MS } from '../../domain/billing/hours.ts';
+import { QUANTITY_SCALE } from '../../domain/billing/meters.ts';
+import type { UsageRow } from '../../domain/billing/rating.ts';
+
+export interface EventRow {
+  cluster: string;
+  source: string;
+  key: string;
+  tenant: string;
+  project: string;
+  app: string;
+  meter: string;
+  quantity: string;
+  time: string;
+}
+
+/**
+ * Inserts a batch of events and folds the new ones into the hourly rollup, in one statement.
+ *
+ * Contract: an event whose (cluster, source, key) is already stored — from an earlier batch, the
+ * same batch, or a concurrent transaction (which the unique index makes wait for the first to
+ * commit) — is not inserted and so never reaches the rollup: retries never double-count. Rows are
+ * inserted in key order and rollups in rollup-key order, so concurrent batches lock in the same order
+ * and cannot deadlock. New events for an hour already covered by a finalized invoice of their tenant
+ * are recorded in usage_adjustments for the tenant's next invoice.
+ *
+ * Must run in a transaction that first called `lockForIngestion`.
+ */
+export async function insertEvents(
+  q: Queryable,
+  events: EventRow[],
+): Promise<{ accepted: number; late: number }> {
+  const col = <K extends keyof EventRow>(k: K) => events.map((e) => e[k]);
+  const { rows } = await q.query<{ accepted: number; late: number }>(
+    `WITH input AS (
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                            $8::numeric[], $9::timestamptz[])
+         AS t(cluster, source, key, tenant, project, app, meter, quantity, at)
+       ORDER BY cluster, source, key
+     ),
+     ins AS (
+       INSERT INTO usage_events (cluster, source, key, tenant, project, app, meter, quantity, at, hour)
+       SELECT cluster, source, key, tenant, project, app, meter, quantity, at, date_trunc('hour', at, 'UTC')
+       FROM input
+       ON CONFLICT DO NOTHING
+       RETURNING tenant, hour, project, app, meter, quantity
+     ),
+     agg AS (
+       SELECT tenant, hour, project, app, meter, sum(quantity) AS quantity, count(*)::int AS events
+       FROM ins GROUP BY tenant, hour, project, app, meter
+     ),
+     rolled AS (
+       INSERT INTO usage_hourly AS h (tenant, hour, project, app, meter, quantity, events)
+       SELECT * FROM agg ORDER BY tenant, hour, project, app, meter
+       ON CONFLICT (tenant, hour, project, app, meter)
+       DO UPDATE SET quantity = h.quantity + EXCLUDED.quantity, events = h.events + EXCLUDED.events
+     ),
+     late AS (
+       INSERT INTO usage_adjustments (invoice_id, tenant, project, app, meter, hour, quantity)
+       SELECT i.id, a.tenant, a.project, a.app, a.meter, a.hour, a.quantity
+       FROM agg a JOIN invoices i
+         ON i.tenant = a.tenant AND i.status = 'finalized' AND a.hour >= i.period_start AND a.hour < i.period_end
+       RETURNING 1
+     )
+     SELECT (SELECT count(*)::int FROM ins) AS accepted, (SELECT count(*)::int FROM late) AS late`,
+    [
+      col('cluster'),
+      col('source'),
+      col('key'),
+      col('tenant'),
+      col('project'),
+      col('app'),
+      col('meter'),
+      col('quantity'),
+      col('time'),
+    ],
+  );
+  return rows[0]!;
+}
+
+/**
+ * Ingestion and invoice finalization exclude each other through the rollup table's lock: a batch
+ * takes ROW EXCLUSIVE before it reads which invoices are finalized, finalization takes SHARE before
+ * it reads the rollups. So every event is either in a finalized invoice or recorded as late, never
+ * neither.
+ */
+export async function lockForIngestion(q: Queryable): Promise<void> {
+  await q.query('LOCK TABLE usage_hourly IN ROW EXCLUSIVE MODE');
+}
+
+export async function lockForFinalize(q: Queryable): Promise<void> {
+  await q.query('LOCK TABLE usage_hourly IN SHARE MODE');
+}
+
+/** A tenant's hourly usage per project and meter over [fromHour, toHour), for rating. */
+export async function tenantUsage(
+  q: Queryable,
+  tenant: string,
+  fromHour: number,
+  toHour: number,
+): Promise<UsageRow[]> {
+  const { rows } = await q.query<{ h: string; project: string; meter: string; quantity: string }>(
+    `SELECT (extract(epoch FROM hour)::bigint / 3600)::text AS h, project, meter, sum(quantity)::text AS quantity
+     FROM usage_hourly WHERE tenant = $1 AND hour >= $2 AND hour < $3
+     GROUP BY hour, project, meter`,
+    [tenant, new Date(fromHour * HOUR_MS).toISOString(), new Date(toHour * HOUR_MS).toISOString()],
+  );
+  return rows.map((r) => ({
+    hour: Number(r.h),
+    project: r.project,
+    meter: r.meter,
+    quantity: parseDecimal(r.quantity, QUANTITY_SCALE),
+  }));
+}
+
+export interface AnalyticsRow {
+  bucket: string;
+  tenant: string;
+  project: string | null;
+  app: string | null;
+  meter: string;
+  quantity: string;
+  /** Σ quantity (micro base units, as a decimal of base units) × unit price in force; exact. */
+  cost: string;
+  currency: string | null;
+}
+
+/**
+ * Usage per bucket, group and meter with its cost at the unit price in force at each hour (the
+ * tenant's plan assignment, then the plan's version), before allowances and fees.
+ */
+export async function usageAnalytics(
+  q: Queryable,
+  opts: {
+    from: string;
+    to: string;
+    granularity: 'hour' | 'day' | 'month' | 'all';
+    groupBy: 'tenant' | 'project' | 'app';
+    tenant?: string;
+    project?: string;
+    meter?: string;
+  },
+): Promise<AnalyticsRow[]> {
+  const params: unknown[] = [opts.from, opts.to];
+  const where = ['u.hour >= $1', 'u.hour < $2'];
+  for (const [col, v] of [
+    ['tenant', opts.tenant],
+    ['project', opts.project],
+    ['meter', opts.meter],
+  ] as const) {
+    if (v === undefined) continue;
+    params.push(v);
+    where.push(`u.${col} = $${params.length}`);
+  }
+  const project = opts.groupBy === 'tenant' ? 'NULL::text' : 'u.project';
+  const app = opts.groupBy === 'app' ? 'u.app' : 'NULL::text';
+  const bucket =
+    opts.granularity === 'all' ? `$1::timestamptz` : `date_trunc('${opts.granularity}', u.hour, 'UTC')`;
+  const { rows } = await q.query<AnalyticsRow>(
+    `SELECT to_char(${bucket} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS bucket,
+       u.tenant, ${project} AS project, ${app} AS app, u.meter,
+       sum(u.quantity)::text AS quantity,
+       sum(u.quantity * coalesce(pp.unit_price, 0))::text AS cost,
+       p.currency
+     FROM usage_hourly u
+     LEFT JOIN LATERAL (
+       SELECT plan_id FROM tenant_plans tp WHERE tp.tenant = u.tenant AND tp.effective_from <= u.hour
+       ORDER BY tp.effective_from DESC LIMIT 1) tp ON true
+     LEFT JOIN LATERAL (
+       SELECT effective_from FROM plan_versions pv WHERE pv.plan_id = tp.plan_id AND pv.effective_from <= u.hour
+       ORDER BY pv.effective_from DESC LIMIT 1) pv ON true
+     LEFT JOIN plan_prices pp ON pp.plan_id = tp.plan_id AND pp.effective_from = pv.effective_from
+       AND pp.kind = 'meter' AND pp.item = u.meter
+     LEFT JOIN plans p ON p.id = tp.plan_id
+     WHERE ${where.join(' AND ')}
+     GROUP BY 1, u.tenant, 3, 4, u.meter, p.currency
+     ORDER BY 1, u.tenant, 3, 4, u.meter`,
+    params,
+  );
+  return rows;
+}

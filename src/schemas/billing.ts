@@ -1,0 +1,190 @@
+import Type, { type Static } from 'typebox';
+import { Dns1123Label } from './kube-types.ts';
+
+/**
+ * API schemas of usage ingestion, plans, invoices and analytics. Quantities and prices are decimal
+ * strings (never JSON numbers, which are floats); money is a decimal string in the currency's major
+ * unit next to its currency.
+ */
+const Name = Dns1123Label('Lower-case letters, digits and dashes.');
+const Timestamp = Type.String({ format: 'date-time' });
+const Hour = Type.String({
+  format: 'date-time',
+  description: 'A UTC timestamp on the hour, e.g. 2026-11-01T00:00:00Z.',
+});
+const Decimal = (description: string, maxFraction: number) =>
+  Type.String({ pattern: `^\\d{1,24}(\\.\\d{1,${maxFraction}})?$`, description });
+/** Built-in meters are defined in src/domain/billing/meters.ts; any other name is a custom meter. */
+const Meter = Type.String({
+  pattern: '^[a-z][a-z0-9_.-]{0,62}$',
+  description:
+    'cpu (core-seconds), memory (byte-seconds), storage (byte-seconds), loadbalancers (seconds), pods (pod-seconds), or a custom meter (plain units).',
+});
+
+export const UsageEvent = Type.Object({
+  key: Type.String({
+    minLength: 1,
+    maxLength: 256,
+    description: 'Idempotency key, unique per (cluster, source): a retried event is not counted again.',
+  }),
+  cluster: Type.String({ minLength: 1, maxLength: 128 }),
+  source: Type.String({
+    minLength: 1,
+    maxLength: 128,
+    description: 'Who measured it, e.g. kubeop-operator.',
+  }),
+  tenant: Name,
+  project: Name,
+  app: Type.Optional(Type.String({ maxLength: 253, description: 'Empty or absent: the project itself.' })),
+  meter: Meter,
+  quantity: Decimal('Usage over the event window in the meter base unit (up to 6 decimals).', 6),
+  time: Type.String({
+    format: 'date-time',
+    description: 'Start of the measured window; sets the hour it counts in.',
+  }),
+});
+export const UsageBatch = Type.Object({
+  events: Type.Array(UsageEvent, { minItems: 1, maxItems: 1000 }),
+});
+export const IngestResult = Type.Object({
+  accepted: Type.Integer({ description: 'Events counted for the first time.' }),
+  duplicates: Type.Integer({ description: 'Events whose key was already counted; ignored.' }),
+});
+
+export const MeterPrice = Type.Object({
+  meter: Meter,
+  unitPrice: Decimal(
+    'Price of one price unit (core-hour, GiB-hour, GiB-month, loadbalancer-hour, pod-hour, unit).',
+    12,
+  ),
+  included: Type.Optional(Decimal('Price units free each calendar month, tenant-wide.', 6)),
+});
+export const PlanFee = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 64 }),
+  monthlyAmount: Decimal('Per calendar month, charged pro rata by the hour.', 12),
+});
+export const PlanVersionBody = Type.Object({
+  effectiveFrom: Hour,
+  prices: Type.Array(MeterPrice, { maxItems: 100 }),
+  fees: Type.Optional(Type.Array(PlanFee, { maxItems: 20 })),
+});
+export const CreatePlan = Type.Object({
+  name: Name,
+  currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217, e.g. EUR.' }),
+  description: Type.Optional(Type.String({ maxLength: 500 })),
+  ...PlanVersionBody.properties,
+});
+export const PlanResource = Type.Object({
+  name: Type.String(),
+  currency: Type.String(),
+  description: Type.String(),
+  createdAt: Timestamp,
+  versions: Type.Array(
+    Type.Object({
+      effectiveFrom: Timestamp,
+      prices: Type.Array(
+        Type.Object({
+          meter: Type.String(),
+          unit: Type.String(),
+          unitPrice: Type.String(),
+          included: Type.String(),
+        }),
+      ),
+      fees: Type.Array(PlanFee),
+    }),
+  ),
+});
+export const AssignPlan = Type.Object({ plan: Name, effectiveFrom: Hour });
+export const PlanAssignments = Type.Object({
+  tenant: Type.String(),
+  assignments: Type.Array(Type.Object({ plan: Type.String(), effectiveFrom: Timestamp })),
+});
+
+export const CreateInvoice = Type.Object({ tenant: Name, periodStart: Hour, periodEnd: Hour });
+export const InvoiceLine = Type.Object({
+  kind: Type.Union([
+    Type.Literal('fee'),
+    Type.Literal('usage'),
+    Type.Literal('allowance'),
+    Type.Literal('adjustment'),
+  ]),
+  project: Type.Union([Type.String(), Type.Null()]),
+  item: Type.String({ description: 'The meter, or the fee name.' }),
+  plan: Type.String(),
+  planVersion: Timestamp,
+  quantity: Type.String(),
+  unit: Type.String(),
+  unitPrice: Type.String(),
+  amount: Type.String(),
+  currency: Type.String(),
+  description: Type.String(),
+  adjusts: Type.Union([Type.String(), Type.Null()], {
+    description: 'For adjustments: the invoice number corrected.',
+  }),
+});
+export const InvoiceResource = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  number: Type.Union([Type.String(), Type.Null()]),
+  tenant: Type.String(),
+  status: Type.Union([Type.Literal('draft'), Type.Literal('finalized')]),
+  periodStart: Timestamp,
+  periodEnd: Timestamp,
+  currency: Type.String(),
+  total: Type.String(),
+  createdAt: Timestamp,
+  finalizedAt: Type.Union([Timestamp, Type.Null()]),
+  lines: Type.Array(InvoiceLine),
+});
+export const InvoiceSummary = Type.Omit(InvoiceResource, ['lines']);
+export const InvoiceQuery = Type.Object({
+  tenant: Type.Optional(Name),
+  status: Type.Optional(Type.Union([Type.Literal('draft'), Type.Literal('finalized')])),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+});
+
+export const Granularity = Type.Union([Type.Literal('hour'), Type.Literal('day'), Type.Literal('month')]);
+export const GroupBy = Type.Union([Type.Literal('tenant'), Type.Literal('project'), Type.Literal('app')]);
+export const AnalyticsQuery = Type.Object({
+  from: Hour,
+  to: Hour,
+  granularity: Type.Optional(Granularity),
+  groupBy: Type.Optional(GroupBy),
+  tenant: Type.Optional(Name),
+  project: Type.Optional(Name),
+  meter: Type.Optional(Meter),
+});
+export const AnalyticsPoint = Type.Object({
+  bucket: Timestamp,
+  tenant: Type.String(),
+  project: Type.Optional(Type.String()),
+  app: Type.Optional(Type.String()),
+  meter: Type.String(),
+  quantity: Type.String({ description: 'In the meter price unit.' }),
+  unit: Type.String(),
+  cost: Type.String({ description: 'Quantity × unit price in force, before allowances and fees.' }),
+  currency: Type.Union([Type.String(), Type.Null()]),
+});
+export const AnalyticsSeries = Type.Object({ items: Type.Array(AnalyticsPoint) });
+export const TopQuery = Type.Object({
+  from: Hour,
+  to: Hour,
+  by: Type.Optional(GroupBy),
+  tenant: Type.Optional(Name),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 10 })),
+});
+export const TopEntry = Type.Object({
+  tenant: Type.String(),
+  project: Type.Optional(Type.String()),
+  app: Type.Optional(Type.String()),
+  cost: Type.String(),
+  currency: Type.Union([Type.String(), Type.Null()]),
+});
+export const TopList = Type.Object({ items: Type.Array(TopEntry) });
+
+export type UsageEvent = Static<typeof UsageEvent>;
+export type CreatePlan = Static<typeof CreatePlan>;
+export type PlanVersionBody = Static<typeof PlanVersionBody>;
+export type PlanResource = Static<typeof PlanResource>;
+export type InvoiceResource = Static<typeof InvoiceResource>;
+export type InvoiceLine = Static<typeof InvoiceLine>;
+export type AnalyticsPoint = Static<typeof AnalyticsPoint>;
