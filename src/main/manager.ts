@@ -4,10 +4,15 @@ import { migrations } from '../db/migrations/index.ts';
 import { describe } from '../db/postgres.ts';
 import { registerManagerApi } from '../manager/api.ts';
 import { ensureBootstrapToken } from '../manager/bootstrap.ts';
+import { oidcSettingsFromConfig } from '../manager/auth/oidc.ts';
 import { readBuildInfo } from '../platform/version.ts';
-import { KubeClient } from '../kube/client.ts';
-import { createDispatcher } from '../manager/dispatcher.ts';
-import { syncStatus } from '../manager/status-sync.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { secretSealer } from '../kms/columns.ts';
+import { openKmsProvider } from '../kms/open.ts';
+import { clusterAccess, type ClusterAccess } from '../manager/cluster-access.ts';
+import { ensureLocalCluster } from '../manager/clusters.ts';
+import { registerDeliveryMetrics } from '../manager/delivery-metrics.ts';
+import { createLaneSupervisor, type LaneSupervisor } from '../manager/lanes.ts';
 import type { Database } from '../db/database.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
 import type { ServiceContext } from './service.ts';
@@ -18,6 +23,8 @@ import type { ServiceContext } from './service.ts';
  */
 export async function setupManager(ctx: ServiceContext): Promise<void> {
   const { config, logger } = ctx;
+  // Checked before anything starts: inconsistent OIDC settings are a one-line configuration error.
+  const oidc = oidcSettingsFromConfig(config);
   const where = config.KUBEOP_DB_URL
     ? `PostgreSQL at ${describe(config.KUBEOP_DB_URL)}`
     : `embedded PGlite in ${config.KUBEOP_DATA_DIR}`;
@@ -38,46 +45,77 @@ export async function setupManager(ctx: ServiceContext): Promise<void> {
       `\n  kubeOP bootstrap platform-admin token (shown once, store it now):\n\n    ${token}\n\n  Use it as "Authorization: Bearer <token>" to create tenants and more tokens.\n\n`,
     );
   });
-  startDelivery(ctx, db);
+  const local = loadKubeConfig(config.KUBEOP_KUBECONFIG, ctx.env);
+  const access = clusterAccess({ sealer: openSealer(ctx), local });
+  const lanes = await startDelivery(ctx, db, access, local);
   await registerManagerApi(ctx.app, {
     db,
     logger,
     rateLimitPerMinute: config.KUBEOP_API_RATE_LIMIT,
     version: readBuildInfo().version,
+    ...(oidc ? { oidc } : {}),
+    clusters: {
+      access,
+      memberKubeconfigMaxSeconds: config.KUBEOP_MEMBER_KUBECONFIG_MAX_SECONDS,
+      onChange: () => lanes.refresh(),
+    },
   });
+  if (oidc) logger.info({ issuer: oidc.issuer, audience: oidc.audience }, 'OIDC sign-in enabled');
 }
 
 /**
- * Delivery to the cluster this process is configured for (KUBEOP_KUBECONFIG, KUBECONFIG or
- * in-cluster): the outbox dispatcher, and status read back every few seconds. Without a cluster the
- * API still works and every change waits in the outbox, which the log says.
+ * The KMS that seals cluster kubeconfigs, when a key is configured. Without one the manager still
+ * runs (the cluster of its own configuration needs no stored secret) and registering a cluster with
+ * a kubeconfig is refused with KUBEOP_ERR_KMS_NOT_CONFIGURED.
  */
-function startDelivery(ctx: ServiceContext, db: Database): void {
+function openSealer(ctx: ServiceContext) {
   const { config, logger } = ctx;
-  const kc = loadKubeConfig(config.KUBEOP_KUBECONFIG, ctx.env);
-  if (!kc) {
-    logger.warn('no cluster configured: changes are kept in the outbox until a cluster is configured');
-    return;
+  const configured =
+    config.KUBEOP_KMS_MASTER_KEY !== undefined ||
+    config.KUBEOP_KMS_KEYS !== undefined ||
+    config.KUBEOP_KMS_DEV_MODE;
+  if (!configured) {
+    logger.info('no KMS key configured: clusters can only be registered once KUBEOP_KMS_MASTER_KEY is set');
+    return undefined;
   }
-  const client = new KubeClient(kc, { fieldManager: 'kubeop-manager' });
-  const dispatcher = createDispatcher({ db, client, logger: logger.child({ component: 'dispatcher' }) });
-  dispatcher.start();
-  let syncing = true;
-  const sync = (async () => {
-    while (syncing) {
-      try {
-        await syncStatus(db, client);
-      } catch (err) {
-        logger.debug({ err: { message: (err as Error).message } }, 'status sync failed; retrying');
-      }
-      await new Promise((r) => setTimeout(r, 2000));
+  return secretSealer(openKmsProvider(config, { warn: (message) => logger.warn(message) }));
+}
+
+/**
+ * Delivery: one outbox lane per registered cluster, each owned by one manager replica at a time
+ * (lease rows in the database), with CR status read back. The cluster of this process's own
+ * configuration (KUBEOP_KUBECONFIG, KUBECONFIG or in-cluster) is registered at start as the default
+ * cluster. Without any cluster the API still works and every change waits in the outbox.
+ */
+async function startDelivery(
+  ctx: ServiceContext,
+  db: Database,
+  access: ClusterAccess,
+  local: KubeConfig | undefined,
+): Promise<LaneSupervisor> {
+  const { logger } = ctx;
+  if (db.driver === 'pglite') {
+    logger.info(
+      'embedded PGlite: single-replica mode; run exactly one manager on this data directory (set KUBEOP_DB_URL to PostgreSQL for several replicas)',
+    );
+  }
+  if (local) {
+    const server = local.getCurrentCluster()?.server;
+    if (server) {
+      const registered = await ensureLocalCluster(db, server);
+      logger.info(
+        { cluster: registered.name, server, default: registered.isDefault },
+        'cluster of the manager configuration registered',
+      );
     }
-  })();
-  // Registered after the database, so they stop before it closes.
-  ctx.lifecycle.onShutdown('delivery', async () => {
-    syncing = false;
-    await dispatcher.stop();
-    await sync;
-  });
-  logger.info({ server: kc.getCurrentCluster()?.server }, 'manager delivers to the cluster');
+  }
+  const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM clusters');
+  if (!rows[0]?.n) logger.warn('no cluster registered: changes are kept in the outbox until one is');
+  const lanes = createLaneSupervisor({ db, logger: logger.child({ component: 'lanes' }), access });
+  lanes.start();
+  registerDeliveryMetrics(ctx.metrics.registry, db, lanes);
+  // Registered after the database, so lanes stop (and release their leases) before it closes.
+  ctx.lifecycle.onShutdown('delivery', () => lanes.stop());
+  logger.info({ holder: lanes.holder }, 'delivery lanes started');
+  return lanes;
 }

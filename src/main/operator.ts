@@ -1,4 +1,11 @@
+import { imageSource, exposureFromConfig } from '../delivery/image/source.ts';
+import { rawSource } from '../delivery/raw.ts';
+import { gitSourceFromConfig } from '../delivery/git/from-config.ts';
+import { helmSourceFromConfig } from '../delivery/helm/from-config.ts';
+import { registerGitWebhook } from '../operator/git-webhook.ts';
+import { startMetering } from '../operator/metering/metering.ts';
 import { startOperator } from '../operator/operator.ts';
+import { ConfigError } from '../platform/config.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
 import type { ServiceContext } from './service.ts';
 
@@ -9,6 +16,11 @@ import type { ServiceContext } from './service.ts';
 export function operatorSetup(opts: { requireCluster: boolean; env: Record<string, string | undefined> }) {
   return async function setupOperator(ctx: ServiceContext): Promise<void> {
     const { config, logger } = ctx;
+    if (config.KUBEOP_MANAGER_URL && !config.KUBEOP_METERING_TOKEN)
+      throw new ConfigError(
+        'KUBEOP_METERING_TOKEN',
+        'KUBEOP_MANAGER_URL is set: KUBEOP_METERING_TOKEN (a metering token) is required to send usage',
+      );
     const kc = loadKubeConfig(config.KUBEOP_KUBECONFIG, opts.env);
     if (!kc) {
       if (opts.requireCluster) {
@@ -32,12 +44,44 @@ export function operatorSetup(opts: { requireCluster: boolean; env: Record<strin
         ? { namespace: config.KUBEOP_LEADER_ELECTION_NAMESPACE }
         : false,
       render: { ingressNamespace: config.KUBEOP_INGRESS_NAMESPACE },
+      delivery: {
+        // Each source type is one entry; a type left out makes its Apps report RenderFailed.
+        sources: {
+          image: imageSource(exposureFromConfig(config)),
+          raw: rawSource(),
+          git: gitSourceFromConfig(config, opts.env),
+          helm: helmSourceFromConfig(config, kc),
+        },
+        resyncMs: config.KUBEOP_APP_RESYNC_SECONDS * 1000,
+      },
       onLostLeadership: () => {
         logger.error('operator lost its leader lease; exiting so a clean process takes over');
         void ctx.lifecycle.shutdown('lost leadership').then(() => process.exit(1));
       },
     });
     ctx.lifecycle.onShutdown('operator', () => operator.stop());
+    // Usage metering needs somewhere to send it: on only with a manager URL (and its token).
+    if (config.KUBEOP_MANAGER_URL && config.KUBEOP_METERING_TOKEN) {
+      const metering = await startMetering({
+        kc,
+        logger: logger.child({ component: 'metering' }),
+        registry: ctx.metrics.registry,
+        cluster: config.KUBEOP_CLUSTER_NAME,
+        intervalSeconds: config.KUBEOP_METERING_INTERVAL_SECONDS,
+        managerUrl: config.KUBEOP_MANAGER_URL,
+        token: config.KUBEOP_METERING_TOKEN,
+        bufferSize: config.KUBEOP_METERING_BUFFER_EVENTS,
+        isLeader: () => operator.isLeader(),
+      });
+      ctx.lifecycle.onShutdown('metering', () => metering.stop());
+    }
+    // POST /hooks/git exists only with a secret: an unauthenticated sync trigger is never served.
+    if (config.KUBEOP_GIT_WEBHOOK_SECRET) {
+      registerGitWebhook(ctx.app, {
+        secret: config.KUBEOP_GIT_WEBHOOK_SECRET,
+        trigger: (url) => operator.triggerGitSync(url),
+      });
+    }
     ctx.health.addReadiness('kubernetes-caches', () => {
       if (!operator.synced()) throw new Error('operator caches have not synced');
     });

@@ -5,6 +5,16 @@ import type { FastifyInstance } from 'fastify';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../platform/logging.ts';
 import { authenticate } from './auth/authenticate.ts';
+import { createOidcAuthenticator, type OidcSettings } from './auth/oidc.ts';
+import { enforceCelRules, refuseUnstorableInput } from './routes/common.ts';
+import type { ClusterAccess } from './cluster-access.ts';
+import { clusterService } from './clusters.ts';
+import { clusterRoutes } from './routes/clusters.ts';
+import { billingService } from './billing.ts';
+import { analyticsRoutes } from './routes/analytics.ts';
+import { invoiceRoutes } from './routes/invoices.ts';
+import { planRoutes } from './routes/plans.ts';
+import { meteringOnlyIngests, usageRoutes } from './routes/usage.ts';
 import { resourceRoutes } from './routes/resources.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { managerService } from './service.ts';
@@ -15,6 +25,15 @@ export interface ManagerApiOptions {
   /** Requests per minute per token (per client address before authentication). */
   rateLimitPerMinute: number;
   version: string;
+  /** Optional OIDC sign-in (bearer JWTs of one issuer); API tokens keep working beside it. */
+  oidc?: OidcSettings;
+  /** Clusters: how their kubeconfigs are sealed and opened, and member kubeconfig lifetimes. */
+  clusters?: {
+    access?: ClusterAccess;
+    memberKubeconfigMaxSeconds?: number;
+    /** Called after a cluster is registered or deregistered (the lanes re-read the clusters). */
+    onChange?: () => void;
+  };
 }
 
 /**
@@ -33,7 +52,11 @@ export async function registerManagerApi(app: FastifyInstance, opts: ManagerApiO
       },
       components: {
         securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', description: 'A kubeOP API token (kop_…)' },
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'A kubeOP API token (kop_…), or a JWT of the OIDC issuer when one is configured',
+          },
         },
       },
       security: [{ bearer: [] }],
@@ -43,15 +66,16 @@ export async function registerManagerApi(app: FastifyInstance, opts: ManagerApiO
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  const oidc = opts.oidc ? createOidcAuthenticator(opts.oidc) : undefined;
   app.addHook('onRequest', async (req) => {
     if (!req.url.startsWith('/v1/')) return;
-    req.principal = await authenticate(opts.db, req.headers.authorization);
+    req.principal = await authenticate(opts.db, req.headers.authorization, oidc);
   });
   await app.register(rateLimit, {
     hook: 'preHandler',
     max: opts.rateLimitPerMinute,
     timeWindow: 60_000,
-    keyGenerator: (req) => req.principal?.tokenId ?? req.ip,
+    keyGenerator: (req) => req.principal?.tokenId ?? req.principal?.actor ?? req.ip,
     allowList: (req) => !req.url.startsWith('/v1/'),
     errorResponseBuilder: (_req, ctx) => ({
       statusCode: 429,
@@ -60,7 +84,17 @@ export async function registerManagerApi(app: FastifyInstance, opts: ManagerApiO
     }),
   });
 
+  app.addHook('preValidation', refuseUnstorableInput);
+  app.addHook('preHandler', enforceCelRules);
+  app.addHook('preHandler', meteringOnlyIngests);
+
   const svc = managerService(opts.db);
   resourceRoutes(app, svc, opts.db);
   tokenRoutes(app, svc, opts.db);
+  clusterRoutes(app, clusterService({ db: opts.db, ...opts.clusters }));
+  const billing = billingService(opts.db);
+  usageRoutes(app, billing);
+  planRoutes(app, billing);
+  invoiceRoutes(app, billing);
+  analyticsRoutes(app, billing);
 }

@@ -11,9 +11,11 @@ import {
   isUniqueViolation,
   notFound,
   preconditionFailed,
+  badRequest,
 } from './errors.ts';
 import { appendAudit } from './store/audit.ts';
-import { enqueueOutbox } from './store/outbox.ts';
+import { defaultPlacement } from './store/clusters.ts';
+import { enqueueEverywhere, enqueueOutbox } from './store/outbox.ts';
 import { resourceStore, type ResourceRow } from './store/resources.ts';
 
 export type ProjectBody = Omit<ProjectSpec, 'tenantRef'>;
@@ -87,6 +89,22 @@ export function managerService(db: Database) {
     return { tenant: t, project: row };
   }
 
+  /** The cluster a new project goes to: the one named, else the default (or only) one, else none yet. */
+  async function placement(q: Queryable, cluster: string | undefined): Promise<string | null> {
+    if (cluster) {
+      const { rows } = await q.query<{ id: string }>('SELECT id FROM clusters WHERE name = $1', [cluster]);
+      if (!rows[0]) throw notFound('cluster', cluster);
+      return rows[0].id;
+    }
+    const placed = await defaultPlacement(q);
+    if (placed === 'ambiguous')
+      throw badRequest(
+        'CLUSTER_REQUIRED',
+        'several clusters are registered and none is the default; name one in "cluster"',
+      );
+    return placed;
+  }
+
   const audit = (
     q: Queryable,
     call: Call,
@@ -135,7 +153,7 @@ export function managerService(db: Database) {
         return await db.transaction(async (tx) => {
           const row = await tenants.insert(tx, name, spec);
           await audit(tx, call, 'create', 'tenant', name, row.id);
-          await enqueueOutbox(tx, {
+          await enqueueEverywhere(tx, {
             kind: 'Tenant',
             name,
             operation: 'apply',
@@ -160,7 +178,12 @@ export function managerService(db: Database) {
         const updated = await tenants.updateSpec(tx, row.id, spec, row.version);
         if (!updated) throw preconditionFailed('tenant', name);
         await audit(tx, call, 'update', 'tenant', name, row.id);
-        await enqueueOutbox(tx, { kind: 'Tenant', name, operation: 'apply', payload: tenantCr(name, spec) });
+        await enqueueEverywhere(tx, {
+          kind: 'Tenant',
+          name,
+          operation: 'apply',
+          payload: tenantCr(name, spec),
+        });
         return updated;
       });
     },
@@ -180,7 +203,7 @@ export function managerService(db: Database) {
         await tx.query('DELETE FROM api_tokens WHERE tenant_id = $1', [row.id]);
         await tenants.remove(tx, row.id);
         await audit(tx, call, 'delete', 'tenant', name, row.id);
-        await enqueueOutbox(tx, { kind: 'Tenant', name, operation: 'delete' });
+        await enqueueEverywhere(tx, { kind: 'Tenant', name, operation: 'delete' });
       });
     },
 
@@ -211,19 +234,33 @@ export function managerService(db: Database) {
       return (await projectOrThrow(db, call, tenant, name, 'read')).project;
     },
 
-    async createProject(call: Call, tenant: string, name: string, spec: ProjectBody) {
+    /** `cluster` names where the project goes; by default the default cluster (or the only one). */
+    async createProject(call: Call, tenant: string, name: string, spec: ProjectBody, cluster?: string) {
       try {
         return await db.transaction(async (tx) => {
           const t = await tenantOrThrow(tx, call, tenant, 'write');
-          const row = await projects.insert(tx, name, spec, t.id);
+          const clusterId = await placement(tx, cluster);
+          const inserted = await projects.insert(tx, name, spec, t.id);
+          if (clusterId) {
+            await tx.query('UPDATE projects SET cluster_id = $2 WHERE id = $1', [inserted.id, clusterId]);
+            // The cluster may not have the tenant yet (placed there for the first time).
+            await enqueueOutbox(tx, {
+              kind: 'Tenant',
+              name: tenant,
+              operation: 'apply',
+              payload: tenantCr(tenant, t.spec),
+              clusterId,
+            });
+          }
           await audit(tx, call, 'create', 'project', name, t.id);
           await enqueueOutbox(tx, {
             kind: 'Project',
             name,
             operation: 'apply',
             payload: projectCr(tenant, name, spec),
+            clusterId,
           });
-          return row;
+          return (await projects.getById(tx, inserted.id))!;
         });
       } catch (err) {
         if (isUniqueViolation(err)) throw alreadyExists('project', name);
@@ -243,6 +280,7 @@ export function managerService(db: Database) {
           name,
           operation: 'apply',
           payload: projectCr(tenant, name, spec),
+          clusterId: project.clusterId ?? null,
         });
         return updated;
       });
@@ -259,7 +297,12 @@ export function managerService(db: Database) {
         await tx.query('DELETE FROM api_tokens WHERE project_id = $1', [project.id]);
         await projects.remove(tx, project.id);
         await audit(tx, call, 'delete', 'project', name, t.id);
-        await enqueueOutbox(tx, { kind: 'Project', name, operation: 'delete' });
+        await enqueueOutbox(tx, {
+          kind: 'Project',
+          name,
+          operation: 'delete',
+          clusterId: project.clusterId ?? null,
+        });
       });
     },
 
@@ -294,6 +337,7 @@ export function managerService(db: Database) {
             namespace: cr.metadata.namespace,
             operation: 'apply',
             payload: cr,
+            clusterId: p.clusterId ?? null,
           });
           return row;
         });
@@ -326,6 +370,7 @@ export function managerService(db: Database) {
           namespace: cr.metadata.namespace,
           operation: 'apply',
           payload: cr,
+          clusterId: p.clusterId ?? null,
         });
         return updated;
       });
@@ -344,6 +389,7 @@ export function managerService(db: Database) {
           name,
           namespace: appCr(tenant, project, name, row.spec).metadata.namespace,
           operation: 'delete',
+          clusterId: p.clusterId ?? null,
         });
       });
     },

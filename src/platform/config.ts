@@ -1,6 +1,7 @@
 import Type, { type Static, type TSchema } from 'typebox';
 import Value from 'typebox/value';
 import { parseListenAddress } from './address.ts';
+import { parseRoleMap } from '../domain/oidc-role-map.ts';
 
 /**
  * The configuration schema: every `KUBEOP_*` variable, its type, default and meaning. It is the single
@@ -59,6 +60,13 @@ export const ConfigSchema = Type.Object({
     description:
       'How often the operator re-reconciles every object from its cache to correct drift it missed.',
   }),
+  KUBEOP_APP_RESYNC_SECONDS: Type.Integer({
+    minimum: 1,
+    maximum: 86400,
+    default: 300,
+    description:
+      'How often each App is reconciled even without any event: its source is rendered again and a hand edit of a delivered object the watches missed is set back.',
+  }),
   KUBEOP_LEADER_ELECT: Type.Boolean({
     default: true,
     description:
@@ -74,6 +82,69 @@ export const ConfigSchema = Type.Object({
     minLength: 1,
     description:
       "Namespace of the cluster's ingress controller; project network policies admit traffic from it.",
+  }),
+  KUBEOP_EXPOSURE: Type.Union([Type.Literal('Ingress'), Type.Literal('HTTPRoute')], {
+    default: 'Ingress',
+    description:
+      'How image Apps with `spec.expose` are reached: a networking.k8s.io `Ingress`, or a Gateway API `HTTPRoute` attached to `KUBEOP_GATEWAY`.',
+  }),
+  KUBEOP_INGRESS_CLASS: Type.Optional(
+    Type.String({
+      pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
+      maxLength: 253,
+      description:
+        "With `KUBEOP_EXPOSURE=Ingress`: the `ingressClassName` of App Ingresses. Unset: the cluster's default IngressClass.",
+      examples: ['nginx'],
+    }),
+  ),
+  KUBEOP_GATEWAY: Type.Optional(
+    Type.String({
+      pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
+      description:
+        'With `KUBEOP_EXPOSURE=HTTPRoute` (then required): the parent Gateway of App HTTPRoutes, as `<namespace>/<name>`. Its listeners must allow routes from project namespaces and terminate TLS.',
+      examples: ['gateway-system/public'],
+    }),
+  ),
+  KUBEOP_CLUSTER_ISSUER: Type.Optional(
+    Type.String({
+      pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
+      maxLength: 253,
+      description:
+        'The cert-manager ClusterIssuer that issues certificates for Apps with TLS mode `Auto` (an App may name another). Unset: such Apps are Degraded until they name one.',
+      examples: ['letsencrypt'],
+    }),
+  ),
+  KUBEOP_EXTERNAL_DNS: Type.Boolean({
+    default: true,
+    description:
+      'Annotate App Ingresses and HTTPRoutes for external-dns (`external-dns.alpha.kubernetes.io/hostname`) so their DNS records are created.',
+  }),
+  KUBEOP_EXTERNAL_DNS_TTL: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 86400,
+      description: 'TTL in seconds of the DNS records external-dns creates for Apps. Unset: its default.',
+    }),
+  ),
+  KUBEOP_HELM_BINARY: Type.String({
+    default: 'helm',
+    minLength: 1,
+    description:
+      'The `helm` CLI that renders Helm Apps (`helm template`) and pulls OCI charts: a path, or a name looked up on `PATH`.',
+  }),
+  KUBEOP_HELM_CACHE_DIR: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'Directory where downloaded chart packages are kept, keyed by repository, credentials and version (digest-verified); packages unused for 7 days are deleted. Unset: `kubeop-helm-cache` in the system temporary directory.',
+    }),
+  ),
+  KUBEOP_HELM_TIMEOUT_SECONDS: Type.Integer({
+    minimum: 1,
+    maximum: 600,
+    default: 60,
+    description:
+      'Time each chart repository request, chart download, OCI pull and `helm template` run may take before the App reports `SourceUnreachable` or `RenderFailed`.',
   }),
   KUBEOP_WEBHOOK_ADDR: Type.String({
     default: '0.0.0.0:9443',
@@ -180,6 +251,42 @@ export const ConfigSchema = Type.Object({
     description:
       'Manager API requests per minute per token (per client address before authentication); beyond it, 429.',
   }),
+  KUBEOP_OIDC_ISSUER: Type.Optional(
+    Type.String({
+      description:
+        'Optional OIDC sign-in: the issuer URL of the identity provider (its `iss`). Bearer JWTs are then verified against the keys its discovery document names (`jwks_uri`). Must be https (http only on loopback, for tests). Needs `KUBEOP_OIDC_AUDIENCE`. See docs/security/authentication.md.',
+      examples: ['https://login.example.com/realms/kubeop'],
+      'x-kubeop-format': 'oidc-issuer',
+    }),
+  ),
+  KUBEOP_OIDC_AUDIENCE: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'With `KUBEOP_OIDC_ISSUER`: the audience (`aud`) tokens must be issued for, usually the client id.',
+      examples: ['kubeop'],
+    }),
+  ),
+  KUBEOP_OIDC_GROUPS_CLAIM: Type.String({
+    default: 'groups',
+    minLength: 1,
+    description: 'With `KUBEOP_OIDC_ISSUER`: the token claim that lists the groups of the caller.',
+  }),
+  KUBEOP_OIDC_ROLE_MAP: Type.Optional(
+    Type.String({
+      description:
+        'With `KUBEOP_OIDC_ISSUER`: the kubeOP role each group grants, as `group=role[:tenant[/project]]` entries separated by commas, or a JSON object `{"group":"role[:tenant[/project]]"}`. The first entry matching a group of the caller wins; a caller in no mapped group is refused.',
+      examples: ['kubeop-admins=platform-admin,acme-ops=tenant-admin:acme,acme-web=project-editor:acme/web'],
+      'x-kubeop-format': 'oidc-role-map',
+    }),
+  ),
+  KUBEOP_MEMBER_KUBECONFIG_MAX_SECONDS: Type.Integer({
+    minimum: 600,
+    maximum: 2_592_000,
+    default: 28_800,
+    description:
+      'Longest lifetime of a kubeconfig the manager issues to a project member (`POST /v1/tenants/{t}/projects/{p}/kubeconfig`); its ServiceAccount token expires then.',
+  }),
   KUBEOP_DATA_DIR: Type.String({
     default: '.kubeop-data',
     minLength: 1,
@@ -210,6 +317,80 @@ export const ConfigSchema = Type.Object({
     default: false,
     description:
       'Development only: without any key, encrypt secrets with a random key kept unprotected in `KUBEOP_DATA_DIR/kms-dev-key`, with a warning at every start. Never in production.',
+  }),
+  KUBEOP_GIT_BINARY: Type.String({
+    default: 'git',
+    minLength: 1,
+    description: 'The `git` executable the Git delivery source runs (a name looked up in PATH, or a path).',
+  }),
+  KUBEOP_KUBECTL_BINARY: Type.String({
+    default: 'kubectl',
+    minLength: 1,
+    description:
+      'The `kubectl` executable that renders kustomizations found in Git repositories (`kubectl kustomize`).',
+  }),
+  KUBEOP_GIT_CACHE_DIR: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'Directory of the Git cache: one bare repository per repository URL, shared by every App using it. Disposable. Unset: `kubeop-git-cache` under the OS temporary directory.',
+    }),
+  ),
+  KUBEOP_GIT_TIMEOUT_SECONDS: Type.Integer({
+    minimum: 1,
+    maximum: 3600,
+    default: 60,
+    description:
+      'Time each `git` command (ls-remote, fetch, checkout) and each `kubectl kustomize` may take before it is killed and the source reports SourceUnreachable.',
+  }),
+  KUBEOP_GIT_MAX_REPO_MB: Type.Integer({
+    minimum: 1,
+    maximum: 102400,
+    default: 256,
+    description:
+      'Largest size, in MiB, of a cached repository after a fetch and of the files checked out for one render; beyond it the source reports SourceTooLarge.',
+  }),
+  KUBEOP_GIT_WEBHOOK_SECRET: Type.Optional(
+    Type.String({
+      minLength: 16,
+      description:
+        'Shared secret of `POST /hooks/git` on the operator: pushes signed with it (`X-Hub-Signature-256`, HMAC-SHA256 as GitHub and Gitea send) sync the Apps using the pushed repository at once. Unset: the endpoint answers 404.',
+      secret: true,
+    }),
+  ),
+  KUBEOP_CLUSTER_NAME: Type.String({
+    pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$',
+    default: 'default',
+    description:
+      'Name of the cluster this operator runs in, as usage events report it (part of each idempotency key); use the name it is registered under in the manager.',
+  }),
+  KUBEOP_METERING_INTERVAL_SECONDS: Type.Integer({
+    minimum: 1,
+    maximum: 3600,
+    default: 60,
+    description:
+      'How often the operator samples usage (cpu, memory, storage, load balancers, pods) of every project and app; each sample covers one interval.',
+  }),
+  KUBEOP_MANAGER_URL: Type.Optional(
+    Type.String({
+      description:
+        'Base URL of the manager API the operator sends usage to (`https://kubeop.example.com`). Unset: the operator does not meter.',
+      'x-kubeop-format': 'http-url',
+    }),
+  ),
+  KUBEOP_METERING_TOKEN: Type.Optional(
+    Type.String({
+      description:
+        'API token with the `metering` role the operator sends usage with (created with `POST /v1/tokens`, `role: metering`). Required with `KUBEOP_MANAGER_URL`.',
+      secret: true,
+    }),
+  ),
+  KUBEOP_METERING_BUFFER_EVENTS: Type.Integer({
+    minimum: 1000,
+    maximum: 10_000_000,
+    default: 100_000,
+    description:
+      'Usage events the operator keeps while the manager is unreachable; beyond it the oldest are dropped and counted in `kubeop_metering_dropped_samples_total`.',
   }),
 });
 
@@ -268,6 +449,34 @@ const formatChecks: Record<string, (value: string) => string | undefined> = {
       return new URL(v).protocol === 'https:' ? undefined : 'expected an https:// URL';
     } catch {
       return 'expected an https:// URL';
+    }
+  },
+  'http-url': (v) => {
+    try {
+      return ['http:', 'https:'].includes(new URL(v).protocol)
+        ? undefined
+        : 'expected an http:// or https:// URL';
+    } catch {
+      return 'expected an http:// or https:// URL';
+    }
+  },
+  'oidc-issuer': (v) => {
+    try {
+      const u = new URL(v);
+      const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(u.hostname);
+      return u.protocol === 'https:' || (u.protocol === 'http:' && loopback)
+        ? undefined
+        : 'expected an https:// URL (http:// only on 127.0.0.1, ::1 or localhost)';
+    } catch {
+      return 'expected an https:// URL';
+    }
+  },
+  'oidc-role-map': (v) => {
+    try {
+      parseRoleMap(v);
+      return undefined;
+    } catch (err) {
+      return (err as Error).message;
     }
   },
   'postgres-url': (v) => {

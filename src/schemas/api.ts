@@ -2,7 +2,7 @@ import Type, { type Static, type TSchema } from 'typebox';
 import { AppSpec, AppStatus } from './crds/app.ts';
 import { ProjectSpec, ProjectStatus } from './crds/project.ts';
 import { TenantSpec, TenantStatus } from './crds/tenant.ts';
-import { Dns1123Label } from './kube-types.ts';
+import { Dns1123Label, withRules, type CelRule } from './kube-types.ts';
 
 /**
  * The REST API's schemas, built from the same TypeBox schemas as the CRDs. `forRequest` makes
@@ -45,7 +45,12 @@ const Name = Dns1123Label(
   'Name: lower-case letters, digits and dashes, starting and ending with a letter or digit.',
 );
 
-export const ProjectSpecBody = Type.Omit(ProjectSpec, ['tenantRef']);
+// Type.Omit builds a new object schema and drops ProjectSpec's CEL rules; put them back (none of
+// them mentions tenantRef), so the API enforces them as the cluster does.
+export const ProjectSpecBody = withRules(
+  Type.Omit(ProjectSpec, ['tenantRef']),
+  (ProjectSpec as { 'x-kubernetes-validations'?: CelRule[] })['x-kubernetes-validations'] ?? [],
+);
 
 export const TenantResource = Type.Object({
   name: Type.String(),
@@ -56,6 +61,11 @@ export const TenantResource = Type.Object({
 export const ProjectResource = Type.Object({
   name: Type.String(),
   tenant: Type.String(),
+  cluster: Type.Optional(
+    Type.Union([Type.String(), Type.Null()], {
+      description: 'The cluster the project is placed on; null until a cluster is registered.',
+    }),
+  ),
   spec: ProjectSpecBody,
   status: Type.Optional(ProjectStatus),
   ...Meta,
@@ -70,16 +80,24 @@ export const AppResource = Type.Object({
 
 export const CreateTenant = Type.Object({ name: Name, spec: TenantSpec });
 export const UpdateTenant = Type.Object({ spec: TenantSpec });
-export const CreateProject = Type.Object({ name: Name, spec: ProjectSpecBody });
+export const CreateProject = Type.Object({
+  name: Name,
+  cluster: Type.Optional(
+    Dns1123Label(
+      'Cluster to place the project on (immutable). Default: the default cluster, or the only one.',
+    ),
+  ),
+  spec: ProjectSpecBody,
+});
 export const UpdateProject = Type.Object({ spec: ProjectSpecBody });
 export const CreateApp = Type.Object({ name: Name, spec: AppSpec });
 export const UpdateApp = Type.Object({ spec: AppSpec });
 
 export const RoleName = Type.Unsafe<
-  'platform-admin' | 'tenant-admin' | 'project-admin' | 'project-editor' | 'project-viewer'
+  'platform-admin' | 'tenant-admin' | 'project-admin' | 'project-editor' | 'project-viewer' | 'metering'
 >({
   type: 'string',
-  enum: ['platform-admin', 'tenant-admin', 'project-admin', 'project-editor', 'project-viewer'],
+  enum: ['platform-admin', 'tenant-admin', 'project-admin', 'project-editor', 'project-viewer', 'metering'],
 });
 
 export const TokenResource = Type.Object({

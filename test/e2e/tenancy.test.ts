@@ -222,7 +222,7 @@ describe.skipIf(!kubeconfigPath)('tenancy on the real API server', () => {
 
     it('follows spec changes: new quota, changed members, and removes bindings no longer wanted', async () => {
       await readyProject(project);
-      const driftBefore = await operator.metric('kubeop_drift_corrections_total');
+      const driftBefore = await operator.metric('kubeop_drift_corrected_total');
       await admin.apply(
         projectObj(project, tenant, {
           quota: { cpu: '3', memory: '4Gi', pods: 6 },
@@ -258,12 +258,12 @@ describe.skipIf(!kubeconfigPath)('tenancy on the real API server', () => {
         'dev',
       ]);
       // A spec change is not drift.
-      expect(await operator.metric('kubeop_drift_corrections_total')).toBe(driftBefore);
+      expect(await operator.metric('kubeop_drift_corrected_total')).toBe(driftBefore);
     });
 
     it('corrects a hand edit of a managed object and counts it as drift', async () => {
       await readyProject(project);
-      const before = await operator.metric('kubeop_drift_corrections_total', {
+      const before = await operator.metric('kubeop_drift_corrected_total', {
         kind: 'NetworkPolicy',
       });
       await admin.mergePatch(
@@ -289,12 +289,12 @@ describe.skipIf(!kubeconfigPath)('tenancy on the real API server', () => {
       // The counter moves once the operator's apply has returned, which can be after the restored
       // object is already visible to this test.
       await eventually('drift counted', async () =>
-        (await operator.metric('kubeop_drift_corrections_total', { kind: 'NetworkPolicy' })) >= before + 1
+        (await operator.metric('kubeop_drift_corrected_total', { kind: 'NetworkPolicy' })) >= before + 1
           ? true
           : undefined,
       );
       await new Promise((r) => setTimeout(r, 1000));
-      expect(await operator.metric('kubeop_drift_corrections_total', { kind: 'NetworkPolicy' })).toBe(
+      expect(await operator.metric('kubeop_drift_corrected_total', { kind: 'NetworkPolicy' })).toBe(
         before + 1,
       );
     });

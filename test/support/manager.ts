@@ -3,8 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Database } from '../../src/db/database.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { migrations } from '../../src/db/migrations/index.ts';
-import { registerManagerApi } from '../../src/manager/api.ts';
+import { registerManagerApi, type ManagerApiOptions } from '../../src/manager/api.ts';
 import { ensureBootstrapToken } from '../../src/manager/bootstrap.ts';
+import type { OidcSettings } from '../../src/manager/auth/oidc.ts';
 import { HealthChecks } from '../../src/platform/health.ts';
 import { createServiceServer } from '../../src/platform/http-server.ts';
 import { createLogger } from '../../src/platform/logging.ts';
@@ -13,7 +14,11 @@ import { createServiceMetrics } from '../../src/platform/metrics.ts';
 /** The manager API on a migrated database, in process (requests through `inject`). */
 export async function managerApi(
   db: Database,
-  opts: { rateLimitPerMinute?: number } = {},
+  opts: {
+    rateLimitPerMinute?: number;
+    oidc?: OidcSettings;
+    clusters?: ManagerApiOptions['clusters'];
+  } = {},
 ): Promise<{ app: FastifyInstance; adminToken: string }> {
   await migrate(db, migrations);
   const logger = createLogger({
@@ -34,6 +39,8 @@ export async function managerApi(
     logger,
     rateLimitPerMinute: opts.rateLimitPerMinute ?? 100_000,
     version: 'test',
+    ...(opts.oidc ? { oidc: opts.oidc } : {}),
+    ...(opts.clusters ? { clusters: opts.clusters } : {}),
   });
   await app.ready();
   return { app, adminToken };

@@ -1,6 +1,8 @@
 import type { Migration } from '../migrate.ts';
 import * as m0001 from './0001_installation.ts';
 import * as m0002 from './0002_manager.ts';
+import * as m0003 from './0003_clusters.ts';
+import * as m0004 from './0004_billing.ts';
 
 /**
  * Every migration, in order. Forward only: an applied migration is never edited (its checksum is
@@ -9,4 +11,6 @@ import * as m0002 from './0002_manager.ts';
 export const migrations: Migration[] = [
   { version: 1, name: 'installation', sql: m0001.sql },
   { version: 2, name: 'manager', sql: m0002.sql },
+  { version: 3, name: 'clusters', sql: m0003.sql },
+  { version: 4, name: 'billing', sql: m0004.sql },
 ];

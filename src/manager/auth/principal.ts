@@ -4,10 +4,12 @@
  * - tenant-admin: one tenant, its projects and apps, and tokens within the tenant;
  * - project-admin: one project (members, apps, tokens of the project);
  * - project-editor: apps of one project;
- * - project-viewer: read one project and its apps.
+ * - project-viewer: read one project and its apps;
+ * - metering: platform-wide, but only sends usage events (the operator's metering token).
  * Decisions are pure functions of the principal and the target, so a table test can cover them all.
  */
-export type Role = 'platform-admin' | 'tenant-admin' | 'project-admin' | 'project-editor' | 'project-viewer';
+export type Role =
+  'platform-admin' | 'tenant-admin' | 'project-admin' | 'project-editor' | 'project-viewer' | 'metering';
 
 export const ROLES: readonly Role[] = [
   'platform-admin',
@@ -15,6 +17,7 @@ export const ROLES: readonly Role[] = [
   'project-admin',
   'project-editor',
   'project-viewer',
+  'metering',
 ];
 
 export interface Principal {
@@ -37,7 +40,7 @@ export type Target =
 
 export function allowed(p: Principal, action: Action, target: Target): boolean {
   if (p.role === 'platform-admin') return true;
-  if (target.kind === 'platform') return false;
+  if (p.role === 'metering' || target.kind === 'platform') return false;
   if (p.tenant !== target.tenant) return false;
   if (p.role === 'tenant-admin') return true;
   // Project roles never act on the tenant itself.
@@ -61,7 +64,7 @@ export function mayGrant(
   project: string | undefined,
 ): boolean {
   if (p.role === 'platform-admin') return true;
-  if (role === 'platform-admin' || tenant !== p.tenant) return false;
+  if (role === 'platform-admin' || role === 'metering' || tenant !== p.tenant) return false;
   if (p.role === 'tenant-admin') return true;
   if (p.role === 'project-admin') return role !== 'tenant-admin' && project === p.project;
   return false;

@@ -135,6 +135,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
   const project = <S>(tenant: string, row: Parameters<typeof resource<S>>[0]) => ({
     ...resource(row),
     tenant,
+    cluster: row.cluster ?? null,
   });
 
   r.get(
@@ -175,7 +176,13 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
     async (req, reply) => {
       const route = `POST /v1/tenants/${req.params.tenant}/projects`;
       return created(db, req, reply, route, async () => {
-        const row = await svc.createProject(call(req), req.params.tenant, req.body.name, req.body.spec);
+        const row = await svc.createProject(
+          call(req),
+          req.params.tenant,
+          req.body.name,
+          req.body.spec,
+          req.body.cluster,
+        );
         return project(req.params.tenant, row);
       });
     },

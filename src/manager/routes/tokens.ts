@@ -35,10 +35,11 @@ export function tokenRoutes(app: FastifyInstance, svc: ManagerService, db: Datab
     async (req, reply) => {
       const c = call(req);
       const { name, role, tenant, project, expiresInSeconds } = req.body;
-      if (role !== 'platform-admin' && !tenant)
-        throw badRequest('TOKEN_SCOPE', `a ${role} token needs "tenant"`);
-      if (role === 'platform-admin' && (tenant || project))
-        throw badRequest('TOKEN_SCOPE', 'a platform-admin token has no tenant or project');
+      // platform-admin and metering tokens are platform-wide; every other role is scoped to a tenant.
+      const platformWide = role === 'platform-admin' || role === 'metering';
+      if (!platformWide && !tenant) throw badRequest('TOKEN_SCOPE', `a ${role} token needs "tenant"`);
+      if (platformWide && (tenant || project))
+        throw badRequest('TOKEN_SCOPE', `a ${role} token has no tenant or project`);
       if (role.startsWith('project-') !== Boolean(project)) {
         throw badRequest(
           'TOKEN_SCOPE',
@@ -88,7 +89,7 @@ export function tokenRoutes(app: FastifyInstance, svc: ManagerService, db: Datab
     },
     async (req) => {
       const p = call(req).principal;
-      if (p.role === 'project-editor' || p.role === 'project-viewer')
+      if (p.role === 'project-editor' || p.role === 'project-viewer' || p.role === 'metering')
         throw forbidden('listing tokens needs project-admin or more');
       const scope =
         p.role === 'platform-admin'
@@ -139,7 +140,7 @@ export function tokenRoutes(app: FastifyInstance, svc: ManagerService, db: Datab
         summary: 'Audit log of mutations, newest first (platform-admin: all; tenant-admin: own tenant)',
         querystring: Type.Object({
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-          before: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
+          before: Type.Optional(Type.String({ pattern: '^[0-9]{1,18}$' })),
           resourceType: Type.Optional(Type.String({ maxLength: 64 })),
           actor: Type.Optional(Type.String({ maxLength: 128 })),
         }),

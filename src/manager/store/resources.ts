@@ -10,6 +10,9 @@ export interface ResourceRow<S = unknown> {
   version: number;
   createdAt: string;
   updatedAt: string;
+  /** Projects only: the cluster the project is placed on (null while unplaced). */
+  clusterId?: string | null;
+  cluster?: string | null;
 }
 
 export type ResourceTable = 'tenants' | 'projects' | 'apps';
@@ -22,7 +25,11 @@ const parentColumn: Record<ResourceTable, string | null> = {
 
 function select(table: ResourceTable): string {
   const parent = parentColumn[table];
-  return `SELECT id, name, ${parent ?? 'NULL'} AS "parentId", spec, status, version,
+  const placement =
+    table === 'projects'
+      ? `cluster_id AS "clusterId", (SELECT c.name FROM clusters c WHERE c.id = projects.cluster_id) AS cluster, `
+      : '';
+  return `SELECT id, name, ${parent ?? 'NULL'} AS "parentId", spec, status, version, ${placement}
     to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "createdAt",
     to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "updatedAt"
     FROM ${table}`;

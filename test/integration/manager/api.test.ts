@@ -225,7 +225,7 @@ describe.each(drivers)('manager API on $name', ({ open }) => {
         JSON.stringify(
           (
             await t.db.query(
-              'SELECT name, spec, version FROM tenants UNION ALL SELECT name, spec, version FROM projects UNION ALL SELECT name, spec, version FROM apps ORDER BY 1',
+              'SELECT name, spec, version FROM tenants UNION ALL SELECT name, spec, version FROM projects UNION ALL SELECT name, spec, version FROM apps UNION ALL SELECT name, labels, version FROM clusters ORDER BY 1',
             )
           ).rows,
         );
@@ -246,6 +246,13 @@ describe.each(drivers)('manager API on $name', ({ open }) => {
         ['DELETE', '/v1/tenants/globex/projects/globex-api/apps/api'],
         ['POST', '/v1/tokens', { name: 'x', role: 'tenant-admin', tenant: 'globex' }],
         ['POST', '/v1/tenants', { name: 'evil-tenant', spec: tenantSpec }],
+        ['POST', '/v1/tenants/globex/projects/globex-api/kubeconfig', {}],
+        ['POST', '/v1/tenants/globex/projects/globex-api/kubeconfig', { role: 'view' }],
+        ['GET', '/v1/clusters'],
+        ['POST', '/v1/clusters?check=false', { name: 'evil-cluster', kubeconfig: 'apiVersion: v1' }],
+        ['GET', '/v1/clusters/default'],
+        ['POST', '/v1/clusters/default/check'],
+        ['DELETE', '/v1/clusters/default?force=true'],
       ];
       for (const [method, url, payload] of attempts) {
         const res = await app.inject({
@@ -260,6 +267,23 @@ describe.each(drivers)('manager API on $name', ({ open }) => {
       const list = await app.inject({ url: '/v1/tenants', headers: tenantAdminA });
       expect((list.json() as { items: Array<{ name: string }> }).items.map((i) => i.name)).toEqual(['acme']);
       expect(await snapshot()).toBe(before);
+    });
+
+    it('a member kubeconfig never exceeds the caller’s own role', async () => {
+      const admin = await post('/v1/tenants/acme/projects/acme-web/kubeconfig', viewer, { role: 'admin' });
+      expect(admin.statusCode).toBe(403);
+      expect(admin.json()).toMatchObject({ code: 'KUBEOP_ERR_FORBIDDEN' });
+      // Its own role passes authorization and stops at placement: no cluster is registered here.
+      const own = await post('/v1/tenants/acme/projects/acme-web/kubeconfig', viewer, { role: 'view' });
+      expect(own.json()).toMatchObject({ code: 'KUBEOP_ERR_PROJECT_NOT_PLACED' });
+    });
+
+    it('clusters are for platform admins only', async () => {
+      for (const headers of [tenantAdminA, viewer]) {
+        const res = await app.inject({ url: '/v1/clusters', headers });
+        expect(res.statusCode).toBe(403);
+      }
+      expect((await app.inject({ url: '/v1/clusters', headers: admin })).statusCode).toBe(200);
     });
 
     it('a project viewer reads its project and apps but changes nothing', async () => {
