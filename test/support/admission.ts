@@ -38,12 +38,25 @@ export async function removeWebhookConfigurations(client: KubeClient): Promise<v
   });
 }
 
+/**
+ * Admission runs with `KUBEOP_TEST_ADMISSION_KUBECONFIG` when set (the chart's admission
+ * ServiceAccount, see test/support/chart-cli.ts), so a suite proves the chart's RBAC is enough. The
+ * chart scopes that ServiceAccount to its certificate Secret, so the chart's Secret name is used
+ * then; cleanup always runs with the test's own kubeconfig.
+ */
+export const CHART_CERT_SECRET = 'kubeop-webhook-tls';
+
 export async function startAdmissionInProcess(
   kubeconfig: string,
-  opts: { secretName: string; policy?: RotationPolicy; checkIntervalMs?: number; claimGraceMs?: number },
+  options: { secretName: string; policy?: RotationPolicy; checkIntervalMs?: number; claimGraceMs?: number },
 ): Promise<InProcessAdmission> {
+  const own = process.env.KUBEOP_TEST_ADMISSION_KUBECONFIG;
+  const opts = own ? { ...options, secretName: CHART_CERT_SECRET } : options;
   const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfig);
+  kc.loadFromFile(own || kubeconfig);
+  const cleanupKc = new KubeConfig();
+  cleanupKc.loadFromFile(kubeconfig);
+  const cleanup = new KubeClient(cleanupKc, { fieldManager: FIELD_MANAGER });
   const logger = createLogger({
     service: 'e2e-admission',
     level: process.env.KUBEOP_TEST_LOG_LEVEL ?? 'silent',
@@ -95,10 +108,10 @@ export async function startAdmissionInProcess(
     async stop() {
       // Configurations first: a configuration pointing at a stopped server would fail every
       // request in tenant namespaces for the test files that run after this one.
-      await removeWebhookConfigurations(client);
+      await removeWebhookConfigurations(cleanup);
       await admission.stop();
       caches.stop();
-      await client.delete({
+      await cleanup.delete({
         apiVersion: 'v1',
         kind: 'Secret',
         name: opts.secretName,

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { DeliverySources } from '../../src/operator/controllers/app/controller.ts';
 import { startKubeop, type Started } from './kubeop-process.ts';
 
 const run = promisify(execFile);
@@ -18,7 +19,9 @@ export async function kubectl(
 
 /** Installs kubeOP's CRDs (from deploy/crds, as a platform team would) and the operator namespace. */
 export async function installKubeop(kubeconfig: string): Promise<void> {
-  await kubectl(kubeconfig, ['apply', '--server-side', '-f', crdDir]);
+  // --force-conflicts: CRDs installed by the Helm chart are owned by "helm", and spec.versions is an
+  // atomic list the API server defaults inside, so a plain apply of the same CRDs conflicts.
+  await kubectl(kubeconfig, ['apply', '--server-side', '--force-conflicts', '-f', crdDir]);
   await kubectl(kubeconfig, [
     'wait',
     '--for=condition=Established',
@@ -30,6 +33,15 @@ export async function installKubeop(kubeconfig: string): Promise<void> {
   await kubectl(kubeconfig, ['create', 'namespace', 'kubeop-system']).catch(() => {});
 }
 
+/**
+ * The kubeconfig the operator under test runs with: `KUBEOP_TEST_OPERATOR_KUBECONFIG` when set (for
+ * example the chart's operator ServiceAccount, see test/support/chart-cli.ts), so a suite proves the
+ * chart's RBAC is enough; else the one the test passes (the admin's).
+ */
+export function operatorKubeconfig(kubeconfig: string): string {
+  return process.env.KUBEOP_TEST_OPERATOR_KUBECONFIG || kubeconfig;
+}
+
 /** Runs the real `kubeop operator` executable against the cluster, until `stop()`. */
 export async function startOperatorProcess(
   kubeconfig: string,
@@ -37,7 +49,7 @@ export async function startOperatorProcess(
 ): Promise<Started> {
   return startKubeop(['operator'], {
     KUBEOP_HTTP_ADDR: '127.0.0.1:0',
-    KUBEOP_KUBECONFIG: kubeconfig,
+    KUBEOP_KUBECONFIG: operatorKubeconfig(kubeconfig),
     KUBEOP_LOG_LEVEL: 'info',
     ...env,
   });
@@ -62,13 +74,22 @@ export async function metricValue(
 }
 
 /** The operator assembled in the test process (so coverage sees it), without leader election. */
-export async function startOperatorInProcess(kubeconfig: string, opts: { resyncMs?: number } = {}) {
+export async function startOperatorInProcess(
+  kubeconfig: string,
+  opts: {
+    resyncMs?: number;
+    /** Sources added to (or replacing) the default image and raw ones; how often Apps resync. */
+    delivery?: { sources?: DeliverySources; resyncMs?: number };
+  } = {},
+) {
   const { KubeConfig } = await import('@kubernetes/client-node');
   const { Registry } = await import('prom-client');
   const { startOperator } = await import('../../src/operator/operator.ts');
   const { createLogger } = await import('../../src/platform/logging.ts');
+  const { rawSource } = await import('../../src/delivery/raw.ts');
+  const { imageSource } = await import('../../src/delivery/image/source.ts');
   const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfig);
+  kc.loadFromFile(operatorKubeconfig(kubeconfig));
   const registry = new Registry();
   const operator = await startOperator({
     kc,
@@ -78,6 +99,14 @@ export async function startOperatorInProcess(kubeconfig: string, opts: { resyncM
     resyncMs: opts.resyncMs ?? 600_000,
     leaderElection: false,
     render: { ingressNamespace: 'ingress-nginx' },
+    delivery: {
+      sources: {
+        image: imageSource({ route: { kind: 'Ingress' }, externalDns: { enabled: false } }),
+        raw: rawSource(),
+        ...opts.delivery?.sources,
+      },
+      resyncMs: opts.delivery?.resyncMs ?? 300_000,
+    },
     onLostLeadership: () => {
       throw new Error('in-process operator runs without leader election');
     },
