@@ -17,7 +17,15 @@ import type { UserInfo } from './review.ts';
  */
 export interface TrustedIdentities {
   operatorUsername: string;
+  /**
+   * The manager's username (`KUBEOP_MANAGER_USERNAME`). Trusted for one thing only: the
+   * `kubeop-member-*` ServiceAccounts and RoleBindings it creates for member kubeconfigs.
+   */
+  managerUsername?: string;
 }
+
+/** Names the manager gives the objects behind member kubeconfigs (src/manager/member-access.ts). */
+export const MEMBER_OBJECT_PREFIX = 'kubeop-member-';
 
 const CONTROL_PLANE_USERS = ['system:kube-controller-manager', 'system:apiserver'];
 const KUBE_SYSTEM_SA_PREFIX = 'system:serviceaccount:kube-system:';

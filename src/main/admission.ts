@@ -220,7 +220,10 @@ export function admissionSetup(opts: AdmissionSetupOptions = {}) {
       listen,
       endpoint: endpointFor(config, env),
       systemNamespace: config.KUBEOP_WEBHOOK_NAMESPACE,
-      trusted: { operatorUsername: config.KUBEOP_OPERATOR_USERNAME },
+      trusted: {
+        operatorUsername: config.KUBEOP_OPERATOR_USERNAME,
+        managerUsername: config.KUBEOP_MANAGER_USERNAME,
+      },
       imagePullPolicy: config.KUBEOP_IMAGE_PULL_POLICY,
       timeoutSeconds: config.KUBEOP_WEBHOOK_TIMEOUT_SECONDS,
       checkIntervalMs: config.KUBEOP_WEBHOOK_CHECK_SECONDS * 1000,

@@ -223,6 +223,12 @@ export const ConfigSchema = Type.Object({
     description:
       "The operator's Kubernetes username. Admission lets it (with system:masters and the control plane) change what kubeOP manages in tenant namespaces; anyone else is refused.",
   }),
+  KUBEOP_MANAGER_USERNAME: Type.String({
+    default: 'system:serviceaccount:kubeop-system:kubeop-manager',
+    minLength: 1,
+    description:
+      "The manager's Kubernetes username. Admission lets it create and delete the kubeop-member-* ServiceAccounts and RoleBindings behind member kubeconfigs, and nothing else kubeOP manages.",
+  }),
   KUBEOP_IMAGE_PULL_POLICY: Type.Union([Type.Literal('Always'), Type.Literal('Keep')], {
     default: 'Always',
     description:

@@ -92,3 +92,60 @@ describe('kubeOP-managed objects in tenant namespaces', () => {
     ).toBe(false);
   });
 });
+
+describe('the manager and member kubeconfigs', () => {
+  const manager = 'system:serviceaccount:kubeop-system:kubeop-manager';
+  const ctx = ruleContext(undefined, {
+    trusted: { operatorUsername: operator.username, managerUsername: manager },
+  });
+  const sa = (name: string, labels: Record<string, string> = {}) => ({
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name, labels },
+  });
+
+  it('lets the manager create and delete the kubeop-member-* accounts behind member kubeconfigs', () => {
+    const user = { username: manager, groups: [] };
+    expect(
+      validateManagedObject(request('ServiceAccount', sa('kubeop-member-view-abc'), { userInfo: user }), ctx)
+        .allowed,
+    ).toBe(true);
+    expect(
+      validateManagedObject(
+        request('ServiceAccount', undefined, {
+          operation: 'DELETE',
+          name: 'kubeop-member-view-abc',
+          oldObject: sa('kubeop-member-view-abc'),
+          userInfo: user,
+        }),
+        ctx,
+      ).allowed,
+    ).toBe(true);
+  });
+
+  it('trusts the manager for nothing else, and nobody else for member names', () => {
+    const user = { username: manager, groups: [] };
+    expect(
+      validateManagedObject(request('ServiceAccount', sa('kubeop-deployer'), { userInfo: user }), ctx)
+        .allowed,
+    ).toBe(false);
+    expect(
+      validateManagedObject(
+        request('ServiceAccount', sa('kubeop-member-x', managedLabels()), { userInfo: user }),
+        ctx,
+      ).allowed,
+    ).toBe(false);
+    expect(
+      validateManagedObject(request('NetworkPolicy', np('kubeop-member-x', {}), { userInfo: user }), ctx)
+        .allowed,
+    ).toBe(false);
+    expect(
+      validateManagedObject(
+        request('ServiceAccount', sa('kubeop-member-view-abc'), {
+          userInfo: { username: 'alice', groups: [] },
+        }),
+        ctx,
+      ).allowed,
+    ).toBe(false);
+  });
+});

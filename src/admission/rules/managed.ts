@@ -1,5 +1,5 @@
 import { LABEL_MANAGED_BY, MANAGED_BY } from '../../domain/naming.ts';
-import { isTrusted } from '../identity.ts';
+import { isTrusted, MEMBER_OBJECT_PREFIX } from '../identity.ts';
 import { allow, deny, labelsOf, nameOf, type AdmissionRequest, type Decision } from '../review.ts';
 import type { RuleContext } from './context.ts';
 
@@ -17,6 +17,15 @@ const alternatives: Record<string, string> = {
 };
 
 const RESERVED_PREFIX = 'kubeop-';
+
+/** The manager writing the ServiceAccount or RoleBinding behind a member kubeconfig, and nothing else. */
+function isManagerMemberObject(req: AdmissionRequest, ctx: RuleContext): boolean {
+  const manager = ctx.trusted.managerUsername;
+  if (!manager || req.userInfo.username !== manager) return false;
+  if (req.kind.kind !== 'ServiceAccount' && req.kind.kind !== 'RoleBinding') return false;
+  const name = req.name ?? nameOf(req.object) ?? nameOf(req.oldObject) ?? '';
+  return name.startsWith(MEMBER_OBJECT_PREFIX) && !isManaged(req.object) && !isManaged(req.oldObject);
+}
 
 function isManaged(obj: unknown): boolean {
   return labelsOf(obj)[LABEL_MANAGED_BY] === MANAGED_BY;
@@ -36,6 +45,7 @@ function isManaged(obj: unknown): boolean {
 export function validateManagedObject(req: AdmissionRequest, ctx: RuleContext): Decision {
   if (isTrusted(req.userInfo, ctx.trusted)) return allow();
   const kind = req.kind.kind;
+  if (isManagerMemberObject(req, ctx)) return allow();
   const alternative = alternatives[kind] ?? 'leave kubeOP-managed objects alone';
   const name = req.name ?? nameOf(req.object) ?? nameOf(req.oldObject) ?? '';
   if ((req.operation === 'UPDATE' || req.operation === 'DELETE') && isManaged(req.oldObject)) {
