@@ -1,20 +1,7 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../kube/compare.ts';
 import type { KubeObject } from '../schemas/kube-object.ts';
 import { SourceError, type Rendered, type Source, type SourceContext } from './source.ts';
-
-/** The key order of an object does not change what it means, nor its revision. */
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value && typeof value === 'object') {
-    const obj = value as Record<string, unknown>;
-    return Object.fromEntries(
-      Object.keys(obj)
-        .sort()
-        .map((k) => [k, canonical(obj[k])]),
-    );
-  }
-  return value;
-}
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -48,7 +35,7 @@ export function rawSource(): Source {
       if (!raw) throw new SourceError('RenderFailed', 'the App has no spec.source.raw');
       const objects = parseRawManifests(raw.manifests, 'spec.source.raw.manifests');
       const digest = createHash('sha256')
-        .update(JSON.stringify(canonical(raw.manifests)))
+        .update(canonicalJson(raw.manifests)) // key order changes no revision
         .digest('hex')
         .slice(0, 12);
       return { objects, sourceRevision: `sha256:${digest}` };

@@ -89,12 +89,14 @@ function canonical(value: unknown): unknown {
   return value;
 }
 
+/** JSON of `value` with object keys sorted: the same text whatever the key order. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(canonical(value));
+}
+
 /** `obj` with an annotation holding the hash of its rendering (key order does not matter). */
 export function withAppliedHash<T extends { metadata: { annotations?: Record<string, string> } }>(obj: T): T {
-  const hash = createHash('sha256')
-    .update(JSON.stringify(canonical(obj)))
-    .digest('hex')
-    .slice(0, 16);
+  const hash = createHash('sha256').update(canonicalJson(obj)).digest('hex').slice(0, 16);
   return {
     ...obj,
     metadata: {

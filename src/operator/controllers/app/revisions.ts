@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { appLabelValue, LABEL_MANAGED_BY, MANAGED_BY } from '../../../domain/naming.ts';
 import { SourceError } from '../../../delivery/source.ts';
+import { canonicalJson } from '../../../kube/compare.ts';
 import type { AppStatus } from '../../../schemas/crds/app.ts';
 import type { App } from '../../../schemas/crds/types.ts';
 import type { KubeObject } from '../../../schemas/kube-object.ts';
@@ -28,22 +29,9 @@ export interface StoredRevision {
   objects: KubeObject[];
 }
 
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value && typeof value === 'object') {
-    const obj = value as Record<string, unknown>;
-    return Object.fromEntries(
-      Object.keys(obj)
-        .sort()
-        .map((k) => [k, canonical(obj[k])]),
-    );
-  }
-  return value;
-}
-
 /** A digest of a set of objects that ignores their order and the key order inside them. */
 export function digestOf(objects: readonly KubeObject[]): string {
-  const parts = objects.map((o) => JSON.stringify(canonical(o))).sort();
+  const parts = objects.map((o) => canonicalJson(o)).sort();
   return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 16);
 }
 
