@@ -1,4 +1,4 @@
-import type { Database, Queryable } from '../db/database.ts';
+import type { Database } from '../db/database.ts';
 import {
   currencyExponent,
   DecimalError,
@@ -15,7 +15,7 @@ import { computeLines } from './invoice-lines.ts';
 import { invoiceView } from './invoice-render.ts';
 import { alreadyExists, badRequest, conflict, forbidden, isUniqueViolation, notFound } from './errors.ts';
 import type { Call } from './service.ts';
-import { appendAudit } from './store/audit.ts';
+import { auditSuccess } from './store/audit.ts';
 import {
   deleteDraft,
   getInvoice,
@@ -85,25 +85,6 @@ export function billingService(db: Database) {
     return inv;
   }
 
-  const audit = (
-    q: Queryable,
-    call: Call,
-    action: string,
-    type: string,
-    name: string,
-    detail?: Record<string, unknown>,
-  ) =>
-    appendAudit(q, {
-      actor: call.principal.actor,
-      action,
-      resourceType: type,
-      resourceName: name,
-      tenantId: null,
-      requestId: call.requestId,
-      outcome: 'success',
-      ...(detail ? { detail } : {}),
-    });
-
   const versionOf = (currency: string, planName: string, body: PlanVersionBody): PlanVersion => {
     const v: PlanVersion = {
       effectiveFrom: hourParam(body.effectiveFrom, 'effectiveFrom'),
@@ -158,7 +139,7 @@ export function billingService(db: Database) {
             description: body.description ?? '',
           });
           await insertVersion(tx, id, version);
-          await audit(tx, call, 'create', 'plan', body.name);
+          await auditSuccess(tx, call, 'create', 'plan', body.name, null);
         });
       } catch (err) {
         if (isUniqueViolation(err)) throw alreadyExists('plan', body.name);
@@ -185,7 +166,7 @@ export function billingService(db: Database) {
             `plan "${name}" already has prices from ${body.effectiveFrom}`,
           );
         await insertVersion(tx, plan.id, version);
-        await audit(tx, call, 'update', 'plan', name, { effectiveFrom: body.effectiveFrom });
+        await auditSuccess(tx, call, 'update', 'plan', name, null, { effectiveFrom: body.effectiveFrom });
       });
       return (await getPlan(db, name))!;
     },
@@ -213,7 +194,7 @@ export function billingService(db: Database) {
             `plan "${name}" is or was assigned to a tenant; it stays for their invoices`,
           );
         await deletePlan(tx, plan.id);
-        await audit(tx, call, 'delete', 'plan', name);
+        await auditSuccess(tx, call, 'delete', 'plan', name, null);
       });
     },
 
@@ -230,7 +211,10 @@ export function billingService(db: Database) {
             `tenant "${tenant}" has a finalized invoice (${billed[0]!.number}) after ${fromIso}; a plan change may take effect from ${hourToIso(Math.max(...billed.map((b) => b.periodEnd)))}`,
           );
         await assignPlan(tx, tenant, plan.id, from);
-        await audit(tx, call, 'assign-plan', 'tenant', tenant, { plan: planName, effectiveFrom: fromIso });
+        await auditSuccess(tx, call, 'assign-plan', 'tenant', tenant, null, {
+          plan: planName,
+          effectiveFrom: fromIso,
+        });
       });
       return this.assignments(call, tenant);
     },
@@ -294,7 +278,7 @@ export function billingService(db: Database) {
         const number = await nextInvoiceNumber(tx);
         await markFinalized(tx, id, number, c.total);
         await markAdjustmentsApplied(tx, id, c.adjusted);
-        await audit(tx, call, 'finalize', 'invoice', number, {
+        await auditSuccess(tx, call, 'finalize', 'invoice', number, null, {
           tenant: current.tenant,
           total: c.total.toString(),
         });
@@ -330,7 +314,7 @@ export function billingService(db: Database) {
         throw conflict('INVOICE_FINALIZED', `invoice ${inv.number} is finalized and cannot be deleted`);
       await db.transaction(async (tx) => {
         await deleteDraft(tx, id);
-        await audit(tx, call, 'delete', 'invoice', id, { tenant: inv.tenant });
+        await auditSuccess(tx, call, 'delete', 'invoice', id, null, { tenant: inv.tenant });
       });
     },
 

@@ -16,7 +16,7 @@ import { KubeconfigError, memberKubeconfig, normaliseKubeconfig } from './cluste
 import { alreadyExists, badRequest, conflict, forbidden, isUniqueViolation, notFound } from './errors.ts';
 import { issueMemberToken, maxProjectRole, withinRole, type ProjectRole } from './member-access.ts';
 import type { Call } from './service.ts';
-import { appendAudit } from './store/audit.ts';
+import { auditSuccess } from './store/audit.ts';
 import {
   adoptUnplaced,
   getCluster,
@@ -63,25 +63,6 @@ export function clusterService(opts: ClusterServiceOptions) {
     if (!row) throw notFound('cluster', name);
     return row;
   }
-
-  const audit = (
-    call: Call,
-    action: string,
-    type: string,
-    name: string,
-    tenantId: string | null,
-    detail?: Record<string, unknown>,
-  ) =>
-    appendAudit(db, {
-      actor: call.principal.actor,
-      action,
-      resourceType: type,
-      resourceName: name,
-      tenantId,
-      requestId: call.requestId,
-      outcome: 'success',
-      ...(detail ? { detail } : {}),
-    });
 
   return {
     async list(call: Call, page: { limit: number; after?: string }) {
@@ -145,15 +126,10 @@ export function clusterService(opts: ClusterServiceOptions) {
             checked: check,
           });
           if (makeDefault) await adoptUnplaced(tx, id);
-          await appendAudit(tx, {
-            actor: call.principal.actor,
-            action: 'register',
-            resourceType: 'cluster',
-            resourceName: input.name,
-            tenantId: null,
-            requestId: call.requestId,
-            outcome: 'success',
-            detail: { server: normalised.endpoint.server, default: makeDefault, checked: check },
+          await auditSuccess(tx, call, 'register', 'cluster', input.name, null, {
+            server: normalised.endpoint.server,
+            default: makeDefault,
+            checked: check,
           });
         });
       } catch (err) {
@@ -195,16 +171,7 @@ export function clusterService(opts: ClusterServiceOptions) {
             `cluster "${name}" still has ${row.projects} project(s) placed on it; delete or move them first, or deregister with ?force=true (they become unplaced)`,
           );
         await removeCluster(tx, row.id);
-        await appendAudit(tx, {
-          actor: call.principal.actor,
-          action: 'deregister',
-          resourceType: 'cluster',
-          resourceName: name,
-          tenantId: null,
-          requestId: call.requestId,
-          outcome: 'success',
-          detail: { force, projects: row.projects },
-        });
+        await auditSuccess(tx, call, 'deregister', 'cluster', name, null, { force, projects: row.projects });
       });
       opts.onChange?.();
     },
@@ -259,7 +226,7 @@ export function clusterService(opts: ClusterServiceOptions) {
         role,
         expirationSeconds: seconds,
       });
-      await audit(call, 'issue-kubeconfig', 'project', project, found.tenant_id, {
+      await auditSuccess(db, call, 'issue-kubeconfig', 'project', project, found.tenant_id, {
         role,
         serviceAccount: issued.serviceAccount,
         expiresAt: issued.expiresAt,

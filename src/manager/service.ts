@@ -13,7 +13,7 @@ import {
   preconditionFailed,
   badRequest,
 } from './errors.ts';
-import { appendAudit } from './store/audit.ts';
+import { auditSuccess } from './store/audit.ts';
 import { defaultPlacement } from './store/clusters.ts';
 import { enqueueEverywhere, enqueueOutbox } from './store/outbox.ts';
 import { resourceStore, type ResourceRow } from './store/resources.ts';
@@ -105,25 +105,25 @@ export function managerService(db: Database) {
     return placed;
   }
 
-  const audit = (
-    q: Queryable,
-    call: Call,
-    action: string,
-    type: string,
+  /** The outbox entry that applies an App's CR on its project's cluster (create and update alike). */
+  const queueAppApply = (
+    tx: Queryable,
+    tenant: string,
+    project: string,
     name: string,
-    tenantId: string | null,
-    detail?: Record<string, unknown>,
-  ) =>
-    appendAudit(q, {
-      actor: call.principal.actor,
-      action,
-      resourceType: type,
-      resourceName: name,
-      tenantId,
-      requestId: call.requestId,
-      outcome: 'success',
-      ...(detail ? { detail } : {}),
+    spec: AppSpec,
+    clusterId: string | null,
+  ) => {
+    const cr = appCr(tenant, project, name, spec);
+    return enqueueOutbox(tx, {
+      kind: 'App',
+      name,
+      namespace: cr.metadata.namespace,
+      operation: 'apply',
+      payload: cr,
+      clusterId,
     });
+  };
 
   const checkVersion = (row: ResourceRow, ifMatch: number | undefined, kind: string) => {
     if (ifMatch !== undefined && row.version !== ifMatch) throw preconditionFailed(kind, row.name);
@@ -152,7 +152,7 @@ export function managerService(db: Database) {
       try {
         return await db.transaction(async (tx) => {
           const row = await tenants.insert(tx, name, spec);
-          await audit(tx, call, 'create', 'tenant', name, row.id);
+          await auditSuccess(tx, call, 'create', 'tenant', name, row.id);
           await enqueueEverywhere(tx, {
             kind: 'Tenant',
             name,
@@ -177,7 +177,7 @@ export function managerService(db: Database) {
         checkVersion(row, ifMatch, 'tenant');
         const updated = await tenants.updateSpec(tx, row.id, spec, row.version);
         if (!updated) throw preconditionFailed('tenant', name);
-        await audit(tx, call, 'update', 'tenant', name, row.id);
+        await auditSuccess(tx, call, 'update', 'tenant', name, row.id);
         await enqueueEverywhere(tx, {
           kind: 'Tenant',
           name,
@@ -202,7 +202,7 @@ export function managerService(db: Database) {
           );
         await tx.query('DELETE FROM api_tokens WHERE tenant_id = $1', [row.id]);
         await tenants.remove(tx, row.id);
-        await audit(tx, call, 'delete', 'tenant', name, row.id);
+        await auditSuccess(tx, call, 'delete', 'tenant', name, row.id);
         await enqueueEverywhere(tx, { kind: 'Tenant', name, operation: 'delete' });
       });
     },
@@ -252,7 +252,7 @@ export function managerService(db: Database) {
               clusterId,
             });
           }
-          await audit(tx, call, 'create', 'project', name, t.id);
+          await auditSuccess(tx, call, 'create', 'project', name, t.id);
           await enqueueOutbox(tx, {
             kind: 'Project',
             name,
@@ -274,7 +274,7 @@ export function managerService(db: Database) {
         checkVersion(project, ifMatch, 'project');
         const updated = await projects.updateSpec(tx, project.id, spec, project.version);
         if (!updated) throw preconditionFailed('project', name);
-        await audit(tx, call, 'update', 'project', name, t.id);
+        await auditSuccess(tx, call, 'update', 'project', name, t.id);
         await enqueueOutbox(tx, {
           kind: 'Project',
           name,
@@ -296,7 +296,7 @@ export function managerService(db: Database) {
         await tx.query('DELETE FROM apps WHERE project_id = $1', [project.id]);
         await tx.query('DELETE FROM api_tokens WHERE project_id = $1', [project.id]);
         await projects.remove(tx, project.id);
-        await audit(tx, call, 'delete', 'project', name, t.id);
+        await auditSuccess(tx, call, 'delete', 'project', name, t.id);
         await enqueueOutbox(tx, {
           kind: 'Project',
           name,
@@ -329,16 +329,8 @@ export function managerService(db: Database) {
         return await db.transaction(async (tx) => {
           const { tenant: t, project: p } = await projectOrThrow(tx, call, tenant, project, 'write', 'app');
           const row = await apps.insert(tx, name, spec, p.id);
-          await audit(tx, call, 'create', 'app', `${project}/${name}`, t.id);
-          const cr = appCr(tenant, project, name, spec);
-          await enqueueOutbox(tx, {
-            kind: 'App',
-            name,
-            namespace: cr.metadata.namespace,
-            operation: 'apply',
-            payload: cr,
-            clusterId: p.clusterId ?? null,
-          });
+          await auditSuccess(tx, call, 'create', 'app', `${project}/${name}`, t.id);
+          await queueAppApply(tx, tenant, project, name, spec, p.clusterId ?? null);
           return row;
         });
       } catch (err) {
@@ -362,16 +354,8 @@ export function managerService(db: Database) {
         checkVersion(row, ifMatch, 'app');
         const updated = await apps.updateSpec(tx, row.id, spec, row.version);
         if (!updated) throw preconditionFailed('app', name);
-        await audit(tx, call, 'update', 'app', `${project}/${name}`, t.id);
-        const cr = appCr(tenant, project, name, spec);
-        await enqueueOutbox(tx, {
-          kind: 'App',
-          name,
-          namespace: cr.metadata.namespace,
-          operation: 'apply',
-          payload: cr,
-          clusterId: p.clusterId ?? null,
-        });
+        await auditSuccess(tx, call, 'update', 'app', `${project}/${name}`, t.id);
+        await queueAppApply(tx, tenant, project, name, spec, p.clusterId ?? null);
         return updated;
       });
     },
@@ -383,7 +367,7 @@ export function managerService(db: Database) {
         if (!row) throw notFound('app', name);
         checkVersion(row, ifMatch, 'app');
         await apps.remove(tx, row.id);
-        await audit(tx, call, 'delete', 'app', `${project}/${name}`, t.id);
+        await auditSuccess(tx, call, 'delete', 'app', `${project}/${name}`, t.id);
         await enqueueOutbox(tx, {
           kind: 'App',
           name,

@@ -42,6 +42,34 @@ export async function appendAudit(q: Queryable, e: AuditEntry): Promise<void> {
   );
 }
 
+/** Who made a change: the principal's actor and the request it came in on. */
+export interface AuditCaller {
+  principal: { actor: string };
+  requestId: string;
+}
+
+/** Appends the entry of a successful change made by `call`. */
+export function auditSuccess(
+  q: Queryable,
+  call: AuditCaller,
+  action: string,
+  resourceType: string,
+  resourceName: string,
+  tenantId: string | null,
+  detail?: Record<string, unknown>,
+): Promise<void> {
+  return appendAudit(q, {
+    actor: call.principal.actor,
+    action,
+    resourceType,
+    resourceName,
+    tenantId,
+    requestId: call.requestId,
+    outcome: 'success',
+    ...(detail ? { detail } : {}),
+  });
+}
+
 /** Newest first; `before` is the id of the last entry of the previous page. */
 export async function listAudit(
   q: Queryable,
