@@ -20,11 +20,35 @@ export function registerDeliveryMetrics(
       this.set(lanes.owned().length);
     },
   });
-  const pending = new Gauge({
+  // One query per scrape feeds both outbox gauges. The registry reads metrics concurrently, so each
+  // gauge collects for itself, and the second joins the query the first started.
+  type Row = { cluster: string | null; n: number; age: number };
+  let inflight: Promise<Row[] | undefined> | undefined;
+  const load = () =>
+    (inflight ??= db
+      .query<Row>(
+        `SELECT c.name AS cluster, count(*)::int AS n,
+           extract(epoch FROM now() - min(o.created_at))::float8 AS age
+         FROM outbox o LEFT JOIN clusters c ON c.id = o.cluster_id
+         WHERE o.delivered_at IS NULL GROUP BY c.name`,
+      )
+      .then(
+        (r) => r.rows,
+        () => undefined, // database unreachable: /readyz reports it
+      )
+      .finally(() => {
+        inflight = undefined;
+      }));
+  new Gauge({
     name: 'kubeop_manager_outbox_pending',
     help: 'Outbox entries not yet delivered, per cluster (empty cluster label: not placed yet)',
     labelNames: ['cluster'],
     registers: [registry],
+    async collect() {
+      const rows = await load();
+      this.reset();
+      for (const r of rows ?? []) this.set({ cluster: r.cluster ?? '' }, r.n);
+    },
   });
   new Gauge({
     name: 'kubeop_manager_outbox_oldest_pending_seconds',
@@ -32,22 +56,9 @@ export function registerDeliveryMetrics(
     labelNames: ['cluster'],
     registers: [registry],
     async collect() {
+      const rows = await load();
       this.reset();
-      pending.reset();
-      try {
-        const { rows } = await db.query<{ cluster: string | null; n: number; age: number }>(
-          `SELECT c.name AS cluster, count(*)::int AS n,
-             extract(epoch FROM now() - min(o.created_at))::float8 AS age
-           FROM outbox o LEFT JOIN clusters c ON c.id = o.cluster_id
-           WHERE o.delivered_at IS NULL GROUP BY c.name`,
-        );
-        for (const r of rows) {
-          pending.set({ cluster: r.cluster ?? '' }, r.n);
-          this.set({ cluster: r.cluster ?? '' }, Number(r.age));
-        }
-      } catch {
-        // database unreachable: /readyz reports it
-      }
+      for (const r of rows ?? []) this.set({ cluster: r.cluster ?? '' }, Number(r.age));
     },
   });
 }

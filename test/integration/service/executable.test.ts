@@ -150,6 +150,38 @@ describe('kubeop all', () => {
     );
   });
 
+  it('without a cluster keeps changes in the outbox and says so: in the log and in the metrics', async () => {
+    const token = `kop_${'q'.repeat(40)}`;
+    const svc = await startKubeop(['all'], {
+      KUBEOP_HTTP_ADDR: '127.0.0.1:0',
+      KUBEOP_DATA_DIR: tempDir(),
+      KUBEOP_BOOTSTRAP_TOKEN: token,
+      KUBECONFIG: '/nonexistent/kubeconfig',
+    });
+    try {
+      const created = await fetch(`${svc.url}/v1/tenants`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'acme', spec: { owners: [{ kind: 'User', name: 'alice' }] } }),
+      });
+      expect(created.status).toBe(201);
+      const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+      expect(metrics).toMatch(/^kubeop_manager_outbox_pending{cluster=""} 1$/m);
+      const listed = (await (
+        await fetch(`${svc.url}/v1/tenants`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as { items: Array<{ name: string }> };
+      expect(listed.items.map((t) => t.name)).toEqual(['acme']);
+    } finally {
+      expect(await svc.stop('SIGTERM')).toBe(0);
+    }
+    expect(svc.logs()).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        msg: 'no cluster registered: changes are kept in the outbox until one is',
+      }),
+    );
+  });
+
   it('warns about an unknown KUBEOP_ variable', async () => {
     const svc = await startKubeop(['admission'], {
       KUBEOP_HTTP_ADDR: '127.0.0.1:0',
