@@ -100,6 +100,32 @@ describe('what an App may deliver', () => {
 });
 
 describe('prepareObjects', () => {
+  it('labels the pods of every workload kind with the App, leaving selectors alone', () => {
+    type Tpl = {
+      selector?: unknown;
+      template: { metadata: { labels: Record<string, string> } };
+      jobTemplate: { spec: { template: { metadata: { labels: Record<string, string> } } } };
+    };
+    const template = { metadata: { labels: { app: 'site' } }, spec: { containers: [] } };
+    const workloads = [
+      obj('apps/v1', 'Deployment', 'd', { spec: { selector: { matchLabels: { app: 'site' } }, template } }),
+      obj('apps/v1', 'StatefulSet', 's', { spec: { selector: { matchLabels: { app: 'site' } }, template } }),
+      obj('batch/v1', 'Job', 'j', { spec: { template: { spec: { containers: [] } } } }),
+      obj('batch/v1', 'CronJob', 'c', { spec: { schedule: '@daily', jobTemplate: { spec: { template } } } }),
+    ];
+    const out = prepareObjects(workloads, app, NS) as unknown as Array<{ spec: Tpl }>;
+    expect(out[0]!.spec.template.metadata.labels).toEqual({ app: 'site', [LABEL_APP]: 'shop' });
+    expect(out[0]!.spec.selector).toEqual({ matchLabels: { app: 'site' } });
+    expect(out[1]!.spec.template.metadata.labels).toEqual({ app: 'site', [LABEL_APP]: 'shop' });
+    expect(out[2]!.spec.template.metadata.labels).toEqual({ [LABEL_APP]: 'shop' });
+    expect(out[3]!.spec.jobTemplate.spec.template.metadata.labels).toEqual({
+      app: 'site',
+      [LABEL_APP]: 'shop',
+    });
+    // The input is not changed.
+    expect(template.metadata.labels).toEqual({ app: 'site' });
+  });
+
   it('forces the namespace, labels the App, makes the App the owner and drops server fields', () => {
     const [out] = prepareObjects(
       [

@@ -76,11 +76,12 @@ export function prepareObjects(objects: readonly KubeObject[], app: App, namespa
         },
       ]
     : undefined;
+  const appLabel = appLabelValue(app.metadata.name);
   return objects.map((o) => {
     const { metadata, status: _status, ...rest } = o;
-    const labels = { ...metadata.labels, [LABEL_APP]: appLabelValue(app.metadata.name) };
+    const labels = { ...metadata.labels, [LABEL_APP]: appLabel };
     return {
-      ...rest,
+      ...withPodTemplateLabel(rest, o.kind, appLabel),
       apiVersion: o.apiVersion,
       kind: o.kind,
       metadata: {
@@ -94,4 +95,34 @@ export function prepareObjects(objects: readonly KubeObject[], app: App, namespa
       },
     };
   });
+}
+
+/** Where a workload kind keeps the pod template whose pods it creates. */
+const podTemplatePaths: Record<string, readonly string[]> = {
+  Deployment: ['spec', 'template'],
+  StatefulSet: ['spec', 'template'],
+  DaemonSet: ['spec', 'template'],
+  ReplicaSet: ['spec', 'template'],
+  Job: ['spec', 'template'],
+  CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
+};
+
+/**
+ * The App label on the pods a workload creates, too, so usage metering can attribute them to the
+ * App whatever the source's own labels. Only the template gets it, never the selector (immutable,
+ * and the workload's own business). Objects without a template are returned as they are.
+ */
+function withPodTemplateLabel<T extends Record<string, unknown>>(obj: T, kind: string, appLabel: string): T {
+  const path = podTemplatePaths[kind];
+  if (!path) return obj;
+  const copy = structuredClone(obj) as Record<string, unknown>;
+  let node: Record<string, unknown> = copy;
+  for (const key of path) {
+    const next = node[key];
+    if (!next || typeof next !== 'object') return obj;
+    node = next as Record<string, unknown>;
+  }
+  const meta = (node.metadata ?? {}) as { labels?: Record<string, string> };
+  node.metadata = { ...meta, labels: { ...meta.labels, [LABEL_APP]: appLabel } };
+  return copy as T;
 }
