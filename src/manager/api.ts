@@ -66,6 +66,15 @@ export async function registerManagerApi(app: FastifyInstance, opts: ManagerApiO
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  // An empty body sent as JSON is no body: clients that set `content-type: application/json` on
+  // every request (a DELETE included) are not refused. Anything else is Fastify's own parser.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '') return done(null, undefined);
+    return json(req, body as string, done);
+  });
+
   const oidc = opts.oidc ? createOidcAuthenticator(opts.oidc) : undefined;
   app.addHook('onRequest', async (req) => {
     if (!req.url.startsWith('/v1/')) return;

@@ -182,6 +182,40 @@ describe.each(drivers)('manager API on $name', ({ open }) => {
     });
   });
 
+  describe('JSON bodies', () => {
+    it('an empty body sent as JSON is no body: a DELETE with the header is served', async () => {
+      expect((await post('/v1/tenants', admin, { name: 'empty-body', spec: tenantSpec })).statusCode).toBe(
+        201,
+      );
+      const res = await app.inject({
+        method: 'DELETE',
+        url: '/v1/tenants/empty-body',
+        headers: { ...admin, 'content-type': 'application/json' },
+        payload: '',
+      });
+      expect(res.statusCode, res.body).toBe(204);
+    });
+
+    it('a route that needs a body still refuses an empty one, and malformed JSON, with a problem', async () => {
+      const empty = await app.inject({
+        method: 'POST',
+        url: '/v1/tenants',
+        headers: { ...admin, 'content-type': 'application/json' },
+        payload: '',
+      });
+      expect(empty.statusCode).toBe(400);
+      expect(empty.headers['content-type']).toContain('application/problem+json');
+      const bad = await app.inject({
+        method: 'POST',
+        url: '/v1/tenants',
+        headers: { ...admin, 'content-type': 'application/json' },
+        payload: '{"name":',
+      });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json()).toMatchObject({ code: 'KUBEOP_ERR_INVALID_JSON' });
+    });
+  });
+
   describe('tokens and roles', () => {
     let tenantAdminA: Record<string, string>;
     let viewer: Record<string, string>;
