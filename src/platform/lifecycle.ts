@@ -80,4 +80,22 @@ export class Lifecycle {
       });
     }
   }
+
+  /**
+   * Shuts down when the parent process goes away (this process is re-parented). `npm start` and
+   * `npm run kubeop` run kubeOP under npm, which does not pass SIGTERM on: without this, stopping
+   * npm would leave kubeOP running, holding its port and its data directory. A process started
+   * without a parent to lose (PID 1 in a container, or already re-parented) is unaffected.
+   */
+  exitWithParent(exit: (code: number) => void, intervalMs = 1000): void {
+    const parent = process.ppid;
+    if (parent <= 1) return;
+    const timer = setInterval(() => {
+      if (process.ppid === parent || this.#draining) return;
+      clearInterval(timer);
+      this.logger.warn({ parent }, 'parent process exited; shutting down');
+      void this.shutdown('parent exited').then(exit);
+    }, intervalMs);
+    timer.unref();
+  }
 }

@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrations } from '../../../src/db/migrations/index.ts';
 import { createPostgresDatabase } from '../../support/databases.ts';
-import { runKubeop, startKubeop } from '../../support/kubeop-process.ts';
+import { kubeopBin, runKubeop, startKubeop } from '../../support/kubeop-process.ts';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -180,6 +181,48 @@ describe('kubeop all', () => {
         msg: 'no cluster registered: changes are kept in the outbox until one is',
       }),
     );
+  });
+
+  it('shuts down when its parent goes away (npm start does not pass SIGTERM on)', async () => {
+    const dataDir = tempDir();
+    // A parent that starts kubeop in the background and reports its pid, as npm's shell does.
+    const parent = spawn(
+      'sh',
+      ['-c', `"${process.execPath}" "${kubeopBin}" all > "${dataDir}/out.log" 2>&1 & echo $!; wait`],
+      {
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          KUBEOP_HTTP_ADDR: '127.0.0.1:0',
+          KUBEOP_DATA_DIR: dataDir,
+          KUBECONFIG: '/nonexistent/kubeconfig',
+        },
+      },
+    );
+    const pid = await new Promise<number>((resolve) =>
+      parent.stdout.once('data', (d: Buffer) => resolve(Number(d))),
+    );
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const until = async (want: (log: string) => boolean, what: string) => {
+      for (let i = 0; i < 300; i++) {
+        const log = existsSync(`${dataDir}/out.log`) ? readFileSync(`${dataDir}/out.log`, 'utf8') : '';
+        if (want(log)) return log;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`timed out waiting for ${what}`);
+    };
+    await until((log) => log.includes('listening on http://'), 'kubeop to listen');
+    parent.kill('SIGKILL');
+    const log = await until(() => !alive(), 'kubeop to exit');
+    expect(log).toContain('parent process exited; shutting down');
+    expect(log).toContain('"exitCode":0');
   });
 
   it('warns about an unknown KUBEOP_ variable', async () => {
