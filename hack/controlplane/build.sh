@@ -14,6 +14,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 key=$( { cat "$here/versions.env"; for m in kubernetes etcd kwok helm crds; do cat "$here/$m/go.mod" "$here/$m/go.sum"; done; go version; } | sha256sum | cut -c1-16)
 out="${KUBEOP_CONTROLPLANE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubeop/controlplane}/$key"
+# KUBEOP_CONTROLPLANE_NO_BUILD=1: use a finished build or fail at once (exit 3), never build.
+if [ "${KUBEOP_CONTROLPLANE_NO_BUILD:-}" = 1 ]; then
+  for f in etcd kube-apiserver kube-controller-manager kube-scheduler kwok helm crds/.done kwok-stages/.done; do
+    if [ ! -e "$out/$f" ]; then
+      echo "controlplane: $f is not built in $out; run: bash hack/controlplane/build.sh" >&2
+      exit 3
+    fi
+  done
+  echo "$out"
+  exit 0
+fi
 mkdir -p "$out"
 
 export CGO_ENABLED=0 GOFLAGS=-mod=mod

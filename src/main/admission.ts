@@ -12,7 +12,11 @@ import type { ServingNames } from '../admission/certificates/material.ts';
 import type { RotationPolicy } from '../admission/certificates/rotation.ts';
 import { kubeSecretStore, SelfManagedCertificates } from '../admission/certificates/self-managed.ts';
 import type { CertificateSource } from '../admission/certificates/source.ts';
-import type { WebhookEndpoint } from '../admission/configurations.ts';
+import {
+  MUTATING_CONFIGURATION,
+  VALIDATING_CONFIGURATION,
+  type WebhookEndpoint,
+} from '../admission/configurations.ts';
 import { createAdmissionMetrics } from '../admission/metrics.ts';
 import {
   appHosts,
@@ -183,6 +187,12 @@ export interface AdmissionSetupOptions {
   env?: Record<string, string | undefined>;
   /** Called once the webhooks serve (tests read the bound address from it). */
   onStarted?: (admission: RunningAdmission) => void;
+  /**
+   * `kubeop all`: remove the webhook configurations on shutdown. A single development process that
+   * stops would otherwise leave the cluster calling a webhook that is gone (failurePolicy Fail).
+   * Never for `kubeop admission`, whose other replicas keep serving.
+   */
+  removeConfigurationsOnStop?: boolean;
 }
 
 /**
@@ -237,7 +247,23 @@ export function admissionSetup(opts: AdmissionSetupOptions = {}) {
         logger: log,
       }),
     });
-    ctx.lifecycle.onShutdown('admission', () => admission.stop());
+    ctx.lifecycle.onShutdown('admission', async () => {
+      await admission.stop();
+      if (opts.removeConfigurationsOnStop) {
+        const api = 'admissionregistration.k8s.io/v1';
+        await client.delete({
+          apiVersion: api,
+          kind: 'ValidatingWebhookConfiguration',
+          name: VALIDATING_CONFIGURATION,
+        });
+        await client.delete({
+          apiVersion: api,
+          kind: 'MutatingWebhookConfiguration',
+          name: MUTATING_CONFIGURATION,
+        });
+        log.info('webhook configurations removed: this process served them alone');
+      }
+    });
     ctx.health.addReadiness('admission-caches', () => {
       if (!caches.synced()) throw new Error('admission caches have not synced');
     });

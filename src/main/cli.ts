@@ -10,9 +10,12 @@ import { readBuildInfo } from '../platform/version.ts';
 import { openDatabase } from '../db/open.ts';
 import { migrate } from '../db/migrate.ts';
 import { migrations } from '../db/migrations/index.ts';
-import { setupAdmission } from './admission.ts';
+import { admissionSetup, setupAdmission } from './admission.ts';
 import { registerKmsCommands } from './kms-command.ts';
-import { setupManager } from './manager.ts';
+import { managerSetup, setupManager } from './manager.ts';
+import type { InProcessLink } from './in-process.ts';
+import { startLocalCluster } from './local-cluster.ts';
+import { join } from 'node:path';
 import { operatorSetup } from './operator.ts';
 import { startService, type ComponentSetup, type RunningService } from './service.ts';
 
@@ -40,7 +43,14 @@ const components: Record<string, { summary: string; setups: (env: CliIO['env']) 
   admission: { summary: 'Run the admission webhooks.', setups: () => [setupAdmission] },
   all: {
     summary: 'Run every component in one process (development and the quick start).',
-    setups: (env) => [setupManager, operatorSetup({ requireCluster: false, env }), setupAdmission],
+    setups: (env) => {
+      const link: InProcessLink = {};
+      return [
+        managerSetup({ link }),
+        operatorSetup({ requireCluster: false, env, link, installCrds: true }),
+        admissionSetup({ env, removeConfigurationsOnStop: true }),
+      ];
+    },
   },
 };
 
@@ -84,13 +94,35 @@ export function buildProgram(io: CliIO): Command {
     .showSuggestionAfterError(true);
 
   for (const [name, { summary, setups }] of Object.entries(components)) {
-    addConfigOptions(program.command(name).description(summary)).action(
-      async (opts: Record<string, unknown>) => {
-        const { config, unknown } = loadConfig(io.env, flagsToConfig(opts));
-        const svc = await startService(name, config, setups(io.env), { unknownVariables: unknown });
-        io.onStarted?.(svc);
-      },
-    );
+    const cmd = addConfigOptions(program.command(name).description(summary));
+    if (name === 'all') {
+      cmd.option(
+        '--local-cluster',
+        'start the local Kubernetes control plane of the test harness (source checkout, binaries built by hack/controlplane/build.sh) under <data-dir>/local-cluster and run against it',
+      );
+    }
+    cmd.action(async (opts: Record<string, unknown>) => {
+      const loaded = loadConfig(io.env, flagsToConfig(opts));
+      let config = loaded.config;
+      const before: ComponentSetup[] = [];
+      if (opts.localCluster === true) {
+        if (config.KUBEOP_KUBECONFIG)
+          throw new ConfigError(
+            'KUBEOP_KUBECONFIG',
+            'is set: --local-cluster starts its own cluster; use one or the other',
+          );
+        const say = (line: string) => io.stderr(`local cluster: ${line}\n`);
+        const cluster = await startLocalCluster(join(config.KUBEOP_DATA_DIR, 'local-cluster'), say);
+        say(`ready at ${cluster.server}; KUBECONFIG=${cluster.kubeconfig}`);
+        config = { ...config, KUBEOP_KUBECONFIG: cluster.kubeconfig };
+        // First setup, so its closer runs last: the cluster outlives every component using it.
+        before.push(async (ctx) => ctx.lifecycle.onShutdown('local-cluster', () => cluster.stop()));
+      }
+      const svc = await startService(name, config, [...before, ...setups(io.env)], {
+        unknownVariables: loaded.unknown,
+      });
+      io.onStarted?.(svc);
+    });
   }
 
   addConfigOptions(

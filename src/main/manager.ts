@@ -16,12 +16,24 @@ import { createLaneSupervisor, type LaneSupervisor } from '../manager/lanes.ts';
 import type { Database } from '../db/database.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
 import type { ServiceContext } from './service.ts';
+import { ingestionSink, type InProcessLink } from './in-process.ts';
+import { billingService } from '../manager/billing.ts';
 
 /**
  * Composition root of the manager: database (migrated at start), then its routes. The database
- * readiness check keeps the manager out of rotation while PostgreSQL is unreachable.
+ * readiness check keeps the manager out of rotation while PostgreSQL is unreachable. Under
+ * `kubeop all` it also publishes its usage ingestion on the in-process link for the operator.
  */
-export async function setupManager(ctx: ServiceContext): Promise<void> {
+export function managerSetup(opts: { link?: InProcessLink } = {}) {
+  return async function setupManagerComponent(ctx: ServiceContext): Promise<void> {
+    await setupManagerWith(ctx, opts.link);
+  };
+}
+
+/** `kubeop manager`: nothing shared in-process. */
+export const setupManager = managerSetup();
+
+async function setupManagerWith(ctx: ServiceContext, link: InProcessLink | undefined): Promise<void> {
   const { config, logger } = ctx;
   // Checked before anything starts: inconsistent OIDC settings are a one-line configuration error.
   const oidc = oidcSettingsFromConfig(config);
@@ -61,6 +73,7 @@ export async function setupManager(ctx: ServiceContext): Promise<void> {
     },
   });
   if (oidc) logger.info({ issuer: oidc.issuer, audience: oidc.audience }, 'OIDC sign-in enabled');
+  if (link) link.usage = ingestionSink(billingService(db), config.KUBEOP_CLUSTER_NAME);
 }
 
 /**

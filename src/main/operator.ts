@@ -4,6 +4,9 @@ import { gitSourceFromConfig } from '../delivery/git/from-config.ts';
 import { helmSourceFromConfig } from '../delivery/helm/from-config.ts';
 import { registerGitWebhook } from '../operator/git-webhook.ts';
 import { startMetering } from '../operator/metering/metering.ts';
+import { httpSink } from '../operator/metering/sender.ts';
+import type { InProcessLink } from './in-process.ts';
+import { installMissingCrds } from './install-crds.ts';
 import { startOperator } from '../operator/operator.ts';
 import { ConfigError } from '../platform/config.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
@@ -13,7 +16,14 @@ import type { ServiceContext } from './service.ts';
  * Composition root of the operator: the cluster connection, caches, controllers and leader
  * election. `kubeop operator` needs a cluster; `kubeop all` runs without one and says so.
  */
-export function operatorSetup(opts: { requireCluster: boolean; env: Record<string, string | undefined> }) {
+export function operatorSetup(opts: {
+  requireCluster: boolean;
+  env: Record<string, string | undefined>;
+  /** `kubeop all`: the manager in the same process, for metering without a URL or token. */
+  link?: InProcessLink;
+  /** `kubeop all`: install the CRDs and system namespace a bare cluster lacks. */
+  installCrds?: boolean;
+}) {
   return async function setupOperator(ctx: ServiceContext): Promise<void> {
     const { config, logger } = ctx;
     if (config.KUBEOP_MANAGER_URL && !config.KUBEOP_METERING_TOKEN)
@@ -34,6 +44,7 @@ export function operatorSetup(opts: { requireCluster: boolean; env: Record<strin
       return;
     }
     logger.info({ server: kc.getCurrentCluster()?.server }, 'operator: connecting to the cluster');
+    if (opts.installCrds) await installMissingCrds(kc, config.KUBEOP_WEBHOOK_NAMESPACE, logger);
     const operator = await startOperator({
       kc,
       logger: logger.child({ component: 'operator' }),
@@ -60,20 +71,35 @@ export function operatorSetup(opts: { requireCluster: boolean; env: Record<strin
       },
     });
     ctx.lifecycle.onShutdown('operator', () => operator.stop());
-    // Usage metering needs somewhere to send it: on only with a manager URL (and its token).
-    if (config.KUBEOP_MANAGER_URL && config.KUBEOP_METERING_TOKEN) {
+    // Usage metering needs somewhere to send it: the manager at KUBEOP_MANAGER_URL (with a metering
+    // token), or the manager in this very process under `kubeop all`.
+    const sink =
+      config.KUBEOP_MANAGER_URL && config.KUBEOP_METERING_TOKEN
+        ? httpSink(config.KUBEOP_MANAGER_URL, config.KUBEOP_METERING_TOKEN)
+        : opts.link?.usage;
+    if (sink) {
       const metering = await startMetering({
         kc,
         logger: logger.child({ component: 'metering' }),
         registry: ctx.metrics.registry,
         cluster: config.KUBEOP_CLUSTER_NAME,
         intervalSeconds: config.KUBEOP_METERING_INTERVAL_SECONDS,
-        managerUrl: config.KUBEOP_MANAGER_URL,
-        token: config.KUBEOP_METERING_TOKEN,
+        sink,
         bufferSize: config.KUBEOP_METERING_BUFFER_EVENTS,
         isLeader: () => operator.isLeader(),
       });
       ctx.lifecycle.onShutdown('metering', () => metering.stop());
+      logger.info(
+        {
+          to: config.KUBEOP_MANAGER_URL ?? 'this process',
+          intervalSeconds: config.KUBEOP_METERING_INTERVAL_SECONDS,
+        },
+        'metering: sending usage to the manager',
+      );
+    } else {
+      logger.info(
+        'metering off: set KUBEOP_MANAGER_URL and KUBEOP_METERING_TOKEN to send usage to a manager',
+      );
     }
     // POST /hooks/git exists only with a secret: an unauthenticated sync trigger is never served.
     if (config.KUBEOP_GIT_WEBHOOK_SECRET) {

@@ -19,6 +19,7 @@ import {
   MANAGED_BY,
 } from '../../src/domain/naming.ts';
 import { startMetering, type RunningMetering } from '../../src/operator/metering/metering.ts';
+import { httpSink } from '../../src/operator/metering/sender.ts';
 import { createLogger } from '../../src/platform/logging.ts';
 import { createPostgresDatabase } from '../support/databases.ts';
 import { adminConfig, CoreV1Api, createTestNamespace, eventually, kubeconfigPath } from '../support/e2e.ts';
@@ -135,8 +136,7 @@ describe.skipIf(!kubeconfigPath)('billing from pods to a finalized invoice', () 
       registry,
       cluster: 'e2e',
       intervalSeconds: INTERVAL,
-      managerUrl: `http://127.0.0.1:${address.port}`,
-      token: tok.json().token as string,
+      sink: httpSink(`http://127.0.0.1:${address.port}`, tok.json().token as string),
       bufferSize: 10_000,
     });
 
@@ -262,8 +262,7 @@ describe.skipIf(!kubeconfigPath)('billing from pods to a finalized invoice', () 
         registry: reg,
         cluster: 'e2e-buffer',
         intervalSeconds: INTERVAL,
-        managerUrl: `http://127.0.0.1:${port}`,
-        token: tok.json().token as string,
+        sink: httpSink(`http://127.0.0.1:${port}`, tok.json().token as string),
         bufferSize: 8,
       });
       const dropped = async () =>

@@ -6,7 +6,7 @@ import { informerFor, type Informer } from '../../kube/informer.ts';
 import type { Logger } from '../../platform/logging.ts';
 import { SampleBuffer } from './buffer.ts';
 import { sample, windowStart, type PodMetricsLike, type SampleInput, type UsageEventOut } from './sample.ts';
-import { sendBatch } from './sender.ts';
+import type { UsageSink } from './sender.ts';
 
 export interface MeteringOptions {
   kc: KubeConfig;
@@ -17,8 +17,8 @@ export interface MeteringOptions {
   /** Name of this cluster in usage events (part of every idempotency key). */
   cluster: string;
   intervalSeconds: number;
-  managerUrl: string;
-  token: string;
+  /** Where batches go: `httpSink(url, token)`, or the manager's ingestion in-process. */
+  sink: UsageSink;
   bufferSize: number;
   /** Samples only while this returns true (the leader); other replicas keep warm caches. */
   isLeader?: () => boolean;
@@ -106,7 +106,7 @@ export async function startMetering(opts: MeteringOptions): Promise<RunningMeter
   async function flush(): Promise<void> {
     while (buffer.size > 0) {
       const batch = buffer.peek(BATCH);
-      const r = await sendBatch(opts.managerUrl, opts.token, batch);
+      const r = await opts.sink(batch);
       if (r.outcome === 'retry') {
         logger.warn(
           { reason: r.reason, buffered: buffer.size },

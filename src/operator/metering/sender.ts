@@ -5,6 +5,14 @@ export type SendResult =
   | { outcome: 'retry'; reason: string }
   | { outcome: 'rejected'; reason: string };
 
+/** Where metering delivers a batch: the manager over HTTP, or in-process under `kubeop all`. */
+export type UsageSink = (events: UsageEventOut[]) => Promise<SendResult>;
+
+/** The manager's ingestion API at `managerUrl`, authenticated with a metering token. */
+export function httpSink(managerUrl: string, token: string): UsageSink {
+  return (events) => sendBatch(managerUrl, token, events);
+}
+
 /**
  * POSTs one batch to the manager's ingestion API. Contract: 'sent' when the manager stored it (new
  * or duplicate); 'retry' when it may succeed later (unreachable, timeout, 5xx, 429, or an
