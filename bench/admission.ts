@@ -33,7 +33,7 @@ import { deleteTenantsAndWait, startAdmissionInProcess } from '../test/support/a
 import { buildControlPlane } from '../test/support/cluster/build.ts';
 import { downCluster, upCluster } from '../test/support/cluster/controlplane.ts';
 import { installKubeop, startOperatorInProcess } from '../test/support/operator.ts';
-import { machine } from './support.ts';
+import { machine, recordResult, type Figure } from './support.ts';
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== 'admission'),
@@ -437,6 +437,29 @@ async function main(): Promise<void> {
   console.log(
     `  ratio rules/baseline: p50 ${(lb.rules.p50 / lb.baseline.p50).toFixed(2)}, p99 ${(lb.rules.p99 / lb.baseline.p99).toFixed(2)}, throughput ${(lb.rules.rps / lb.baseline.rps).toFixed(2)}`,
   );
+  const figures: Figure[] = [
+    {
+      name: 'webhook on loopback: p50',
+      unit: 'ms',
+      value: lb.rules.p50,
+      baseline: lb.baseline.p50,
+      better: 'lower',
+    },
+    {
+      name: 'webhook on loopback: p99',
+      unit: 'ms',
+      value: lb.rules.p99,
+      baseline: lb.baseline.p99,
+      better: 'lower',
+    },
+    {
+      name: 'webhook on loopback: throughput',
+      unit: 'req/s',
+      value: lb.rules.rps,
+      baseline: lb.baseline.rps,
+      better: 'higher',
+    },
+  ];
 
   if (!values['skip-apiserver']) {
     let kubeconfig = values.kubeconfig;
@@ -454,11 +477,32 @@ async function main(): Promise<void> {
       console.log(
         `  added: p50 ${ms(api.with.p50 - api.without.p50)}, p99 ${ms(api.with.p99 - api.without.p99)}; ratio p50 ${(api.with.p50 / api.without.p50).toFixed(2)}`,
       );
+      figures.push(
+        {
+          name: 'pod create via API server: p50',
+          unit: 'ms',
+          value: api.with.p50,
+          baseline: api.without.p50,
+          better: 'lower',
+        },
+        {
+          name: 'pod create via API server: p99',
+          unit: 'ms',
+          value: api.with.p99,
+          baseline: api.without.p99,
+          better: 'lower',
+        },
+      );
     } finally {
       if (stateDir) await downCluster(stateDir);
     }
   }
   console.log(`  machine: ${machine()}`);
+  recordResult(
+    'admission',
+    { rate, seconds, concurrency, creates, apiserver: !values['skip-apiserver'] },
+    figures,
+  );
 }
 
 if (values.serve) {

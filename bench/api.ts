@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { createPostgresDatabase } from '../test/support/databases.ts';
 import { startKubeop } from '../test/support/kubeop-process.ts';
-import { machine } from './support.ts';
+import { machine, recordResult } from './support.ts';
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== 'api'),
@@ -132,6 +132,36 @@ async function main(): Promise<void> {
     row('list apps (page of 50)', listBase, listApi);
     row('create app', createBase, createApi);
     console.log(`  machine: ${machine()}`);
+    recordResult('api', { seconds: SECONDS, concurrency: CONCURRENCY }, [
+      {
+        name: 'list apps, page of 50',
+        unit: 'req/s',
+        value: listApi.rps,
+        baseline: listBase.rps,
+        better: 'higher',
+      },
+      {
+        name: 'list apps, page of 50: p99',
+        unit: 'ms',
+        value: listApi.p99,
+        baseline: listBase.p99,
+        better: 'lower',
+      },
+      {
+        name: 'create app (+ audit + outbox)',
+        unit: 'req/s',
+        value: createApi.rps,
+        baseline: createBase.rps,
+        better: 'higher',
+      },
+      {
+        name: 'create app: p99',
+        unit: 'ms',
+        value: createApi.p99,
+        baseline: createBase.p99,
+        better: 'lower',
+      },
+    ]);
   } finally {
     baseline.kill('SIGTERM');
     await manager.stop();

@@ -20,7 +20,7 @@ import { billingService } from '../src/manager/billing.ts';
 import type { Call } from '../src/manager/service.ts';
 import type { UsageEvent } from '../src/schemas/billing.ts';
 import { createPostgresDatabase } from '../test/support/databases.ts';
-import { machine, pool } from './support.ts';
+import { machine, pool, recordResult } from './support.ts';
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== 'ingest'),
@@ -218,6 +218,29 @@ async function main(): Promise<void> {
       `  invoices (${TENANTS} tenants × 30 days hourly) baseline GROUP BY ${(baseMs / 1000).toFixed(2)} s | drafts ${(draftMs / 1000).toFixed(1)} s (${(draftMs / TENANTS).toFixed(1)} ms/tenant, ${lines[0]!.n} lines, Σ ${total} minor units) | ratio ${(draftMs / baseMs).toFixed(1)}`,
     );
     console.log(`  machine: ${machine()}`);
+    recordResult('ingest', { batches: BATCHES, rounds: ROUNDS, tenants: TENANTS, concurrency: CONCURRENCY }, [
+      {
+        name: 'ingestion, batches of 1,000',
+        unit: 'events/s',
+        value: median(ingestEps),
+        baseline: median(baseEps),
+        better: 'higher',
+      },
+      {
+        name: 'ingestion against a bare unnest insert',
+        unit: 'events/s',
+        value: median(ingestEps),
+        baseline: median(unnestEps),
+        better: 'higher',
+      },
+      {
+        name: `invoice drafts, ${TENANTS} tenants`,
+        unit: 's',
+        value: draftMs / 1000,
+        baseline: baseMs / 1000,
+        better: 'lower',
+      },
+    ]);
   } finally {
     await db.close();
     await created.drop();

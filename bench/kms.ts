@@ -10,7 +10,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { associatedData, decrypt, encrypt, type RecordIdentity } from '../src/kms/envelope.ts';
 import { LocalKeyring } from '../src/kms/local.ts';
-import { machine } from './support.ts';
+import { machine, recordResult, type Figure } from './support.ts';
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== 'kms'),
@@ -88,6 +88,7 @@ async function main(): Promise<void> {
   console.log(
     '  payload           operation   raw AES-256-GCM ops/s   envelope ops/s   ratio envelope / raw',
   );
+  const figures: Figure[] = [];
   for (const p of payloads) {
     const bytes = Buffer.from(p.text);
     if (p.name.startsWith('4 KiB') && bytes.length !== 4096) throw new Error('payload size');
@@ -113,6 +114,7 @@ async function main(): Promise<void> {
       ['encrypt', median(runs.rawEnc), median(runs.envEnc)],
       ['decrypt', median(runs.rawDec), median(runs.envDec)],
     ] as const) {
+      figures.push({ name: `${op} ${p.name}`, unit: 'ops/s', value: env, baseline: raw, better: 'higher' });
       console.log(
         `  ${p.name.padEnd(17)} ${op.padEnd(11)} ${fmt(raw).padStart(21)}   ${fmt(env).padStart(14)}   ${(env / raw).toFixed(2).padStart(20)}`,
       );
@@ -121,6 +123,7 @@ async function main(): Promise<void> {
   const sealedSize = (await encrypt(kms, payloads[1]!.text, identity)).length;
   console.log(`  stored size of the 4 KiB payload: ${sealedSize} characters (base64 envelope)`);
   console.log(`  machine: ${machine()}`);
+  recordResult('kms', { seconds: SECONDS, rounds: ROUNDS }, figures);
 }
 
 await main();

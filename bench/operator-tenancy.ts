@@ -4,7 +4,9 @@
 // of projects, with the operator's concurrency (workers). Measured: the operator taking the same
 // number of Tenant/Project CRs to Ready. Then one full resync after convergence must write nothing,
 // counted from the API server's own apiserver_request_total. Peak memory is the operator process's
-// VmHWM. Usage: npm run bench -- operator-tenancy [--tenants N] [--projects M]
+// VmHWM. Usage: npm run bench -- operator-tenancy [--tenants N] [--projects M] [--workers W]
+//        [--kubeconfig <path>]   (use an existing cluster with nothing of this benchmark in it;
+//                                 otherwise one with 3 kwok nodes is started and stopped)
 import { readFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +29,7 @@ import { buildControlPlane } from '../test/support/cluster/build.ts';
 import { downCluster, upCluster } from '../test/support/cluster/controlplane.ts';
 import { startKubeop } from '../test/support/kubeop-process.ts';
 import { installKubeop } from '../test/support/operator.ts';
-import { machine, pool, seconds } from './support.ts';
+import { machine, pool, recordResult, seconds } from './support.ts';
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== 'operator-tenancy'),
@@ -35,6 +37,7 @@ const { values } = parseArgs({
     tenants: { type: 'string', default: '100' },
     projects: { type: 'string', default: '10' },
     workers: { type: 'string', default: '4' },
+    kubeconfig: { type: 'string' },
   },
 });
 const TENANTS = Number(values.tenants);
@@ -99,15 +102,20 @@ async function apiserverWrites(client: KubeClient): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const binDir = await buildControlPlane(say);
-  const stateDir = mkdtempSync(join(tmpdir(), 'kubeop-bench-'));
-  const cluster = await upCluster({ stateDir, binDir, nodes: 3, log: say });
+  let kubeconfig = values.kubeconfig;
+  let stateDir: string | undefined;
+  if (!kubeconfig) {
+    const binDir = await buildControlPlane(say);
+    stateDir = mkdtempSync(join(tmpdir(), 'kubeop-bench-'));
+    kubeconfig = (await upCluster({ stateDir, binDir, nodes: 3, log: say })).kubeconfig;
+  }
   try {
-    await installKubeop(cluster.kubeconfig);
+    await installKubeop(kubeconfig);
     const kc = new KubeConfig();
-    kc.loadFromFile(cluster.kubeconfig);
+    kc.loadFromFile(kubeconfig);
     const raw = new KubeClient(kc, { fieldManager: 'bench' });
     const client = new KubeClient(kc, { fieldManager: 'bench-baseline' });
+    const nodes = (await raw.request<{ items: unknown[] }>('GET', '/api/v1/nodes')).items.length;
 
     // Baseline: the rendered objects, applied by a plain client with the same concurrency.
     const base = pairs('b');
@@ -137,7 +145,7 @@ async function main(): Promise<void> {
     // The operator, as the real executable, so its memory is its own.
     const operator = await startKubeop(['operator'], {
       KUBEOP_HTTP_ADDR: '127.0.0.1:0',
-      KUBEOP_KUBECONFIG: cluster.kubeconfig,
+      KUBEOP_KUBECONFIG: kubeconfig,
       KUBEOP_LOG_LEVEL: 'info',
       KUBEOP_OPERATOR_WORKERS: String(WORKERS),
       KUBEOP_RESYNC_SECONDS: '60',
@@ -185,8 +193,19 @@ async function main(): Promise<void> {
     );
     console.log(`  operator peak RSS (VmHWM):                             ${(peakKb / 1024).toFixed(0)} MiB`);
     console.log(`  machine: ${machine()}`);
+    recordResult('operator-tenancy', { tenants: TENANTS, projects: PROJECTS, workers: WORKERS, nodes }, [
+      {
+        name: `${crs.length} projects to Ready`,
+        unit: 's',
+        value: operatorMs / 1000,
+        baseline: baselineMs / 1000,
+        better: 'lower',
+      },
+      { name: 'API server writes in a full resync', unit: 'writes', value: after - before, better: 'lower' },
+      { name: 'operator peak RSS', unit: 'MiB', value: peakKb / 1024, better: 'lower' },
+    ]);
   } finally {
-    await downCluster(stateDir);
+    if (stateDir) await downCluster(stateDir);
   }
 }
 

@@ -1,13 +1,18 @@
 // `npm run bench -- <name> [flags]`: runs one benchmark from bench/ (each prints its baseline,
-// its own figure and the ratio). Results, with the machine, go to docs/benchmarks.md.
-import { readdirSync } from 'node:fs';
+// its own figure and the ratio) and records the run in bench/results/<name>.json (machine, flags,
+// figures, baselines, ratios); `--no-record` skips that. `npm run bench:summary` then renders the
+// results into the summary at the top of docs/benchmarks.md.
+import { benchmarkNames } from './support.ts';
 
 const name = process.argv[2];
-const available = readdirSync(new URL('.', import.meta.url))
-  .filter((f) => f.endsWith('.ts') && !['run.ts', 'support.ts'].includes(f))
-  .map((f) => f.replace(/\.ts$/, ''));
+const available = benchmarkNames();
 if (!name || !available.includes(name)) {
-  process.stderr.write(`usage: npm run bench -- <${available.join('|')}> [flags]\n`);
+  process.stderr.write(`usage: npm run bench -- <${available.join('|')}> [flags] [--no-record]\n`);
   process.exit(2);
+}
+const noRecord = process.argv.indexOf('--no-record');
+if (noRecord >= 0) {
+  process.argv.splice(noRecord, 1);
+  process.env.KUBEOP_BENCH_NO_RECORD = '1';
 }
 await import(`./${name}.ts`);
