@@ -23,7 +23,6 @@ export interface SyncScope {
 export async function syncStatus(db: Database, client: KubeClient, scope?: SyncScope): Promise<number> {
   const selector = 'app.kubernetes.io/managed-by=kubeop-manager';
   let changed = 0;
-  const placed = scope ? ' AND cluster_id = $3' : '';
   const placedParam = scope ? [scope.clusterId] : [];
   if (!scope || scope.isDefault) {
     for (const t of await client.list<KubeObject>(API, 'Tenant', { labelSelector: selector })) {
@@ -35,9 +34,14 @@ export async function syncStatus(db: Database, client: KubeClient, scope?: SyncS
     }
   }
   for (const p of await client.list<KubeObject>(API, 'Project', { labelSelector: selector })) {
+    // Only the project's own tenant's: a same-named Project of another tenant (made behind this
+    // manager's back) must never pass for this one. $3 is the tenant, so the placement is $4 here.
+    const tenant = (p.spec as { tenantRef?: { name?: string } } | undefined)?.tenantRef?.name ?? '';
     const { rowCount } = await db.query(
-      `UPDATE projects SET status = $2 WHERE name = $1${placed} AND status IS DISTINCT FROM $2::jsonb`,
-      [p.metadata.name, JSON.stringify(p.status ?? null), ...placedParam],
+      `UPDATE projects SET status = $2 WHERE name = $1
+       AND tenant_id = (SELECT id FROM tenants WHERE name = $3)${scope ? ' AND cluster_id = $4' : ''}
+       AND status IS DISTINCT FROM $2::jsonb`,
+      [p.metadata.name, JSON.stringify(p.status ?? null), tenant, ...placedParam],
     );
     changed += rowCount;
   }

@@ -8,6 +8,7 @@ import { createDispatcher, type Dispatcher } from '../../src/manager/dispatcher.
 import { syncStatus } from '../../src/manager/status-sync.ts';
 import { createLogger } from '../../src/platform/logging.ts';
 import type { Project } from '../../src/schemas/crds/types.ts';
+import { deleteTenantsAndWait } from '../support/admission.ts';
 import { drivers, type TestDatabase } from '../support/databases.ts';
 import { eventually, kubeconfigPath } from '../support/e2e.ts';
 import { bearer, managerApi } from '../support/manager.ts';
@@ -146,4 +147,43 @@ describe.skipIf(!kubeconfigPath)('manager delivery to a cluster', () => {
       60_000,
     );
   }, 180_000);
+
+  it("never shows a same-named Project of another tenant as this project's status", async () => {
+    // A Project named like the API's, but another tenant's: created behind the manager's back (a
+    // second manager on the same cluster, or kubectl), with the manager's label.
+    const api = 'paas.kubeop.io/v1alpha1';
+    const labels = { 'app.kubernetes.io/managed-by': 'kubeop-manager' };
+    await cluster.apply({
+      apiVersion: api,
+      kind: 'Tenant',
+      metadata: { name: 'intruder', labels },
+      spec: { owners: [{ kind: 'User', name: 'x' }] },
+    });
+    await cluster.apply({
+      apiVersion: api,
+      kind: 'Project',
+      metadata: { name: 'dup-web', labels },
+      spec: { tenantRef: { name: 'intruder' } },
+    });
+    await eventually('the intruder project has a status', async () => {
+      const p = await cluster.find<Project>({ apiVersion: api, kind: 'Project', name: 'dup-web' });
+      return p?.status?.namespace ? true : undefined;
+    });
+    try {
+      expect(
+        (await post('/v1/tenants', { name: 'owner2', spec: { owners: [{ kind: 'User', name: 'o' }] } }))
+          .statusCode,
+      ).toBe(201);
+      expect((await post('/v1/tenants/owner2/projects', { name: 'dup-web', spec: {} })).statusCode).toBe(201);
+      // Several status syncs later (every 500 ms), the API still knows nothing of the other one.
+      await new Promise((r) => setTimeout(r, 3_000));
+      const res = await app.inject({ url: '/v1/tenants/owner2/projects/dup-web', headers: admin });
+      expect(res.statusCode).toBe(200);
+      expect((res.json() as { status?: unknown }).status ?? null).toBeNull();
+    } finally {
+      await app.inject({ method: 'DELETE', url: '/v1/tenants/owner2/projects/dup-web', headers: admin });
+      await app.inject({ method: 'DELETE', url: '/v1/tenants/owner2', headers: admin });
+      await deleteTenantsAndWait(cluster, ['intruder', 'owner2']);
+    }
+  }, 240_000);
 });
