@@ -19,6 +19,16 @@ import { WEBHOOKS } from './webhooks.ts';
 
 export const FIELD_MANAGER = 'kubeop-admission';
 
+/**
+ * Deletes kubeOP's webhook configurations (absent ones are fine). For a process that served them
+ * alone and stops (`kubeop all`), and for tests; never for one replica of several.
+ */
+export async function removeWebhookConfigurations(client: KubeClient): Promise<void> {
+  const apiVersion = 'admissionregistration.k8s.io/v1';
+  await client.delete({ apiVersion, kind: 'ValidatingWebhookConfiguration', name: VALIDATING_CONFIGURATION });
+  await client.delete({ apiVersion, kind: 'MutatingWebhookConfiguration', name: MUTATING_CONFIGURATION });
+}
+
 export interface AdmissionOptions {
   /** Reads and writes the certificate Secret and the webhook configurations (field manager kubeop-admission). */
   client: KubeClient;

@@ -5,18 +5,19 @@ import { parseListenAddress } from '../platform/address.ts';
 import type { Config } from '../platform/config.ts';
 import type { Logger } from '../platform/logging.ts';
 import type { KubeObject } from '../schemas/kube-object.ts';
-import { FIELD_MANAGER, startAdmission, type RunningAdmission } from '../admission/admission.ts';
+import {
+  FIELD_MANAGER,
+  removeWebhookConfigurations,
+  startAdmission,
+  type RunningAdmission,
+} from '../admission/admission.ts';
 import { CLAIM_LABEL, HostnameClaims, type ClaimStore } from '../admission/claims.ts';
 import { CertManagerCertificates, parseIssuerRef } from '../admission/certificates/cert-manager.ts';
 import type { ServingNames } from '../admission/certificates/material.ts';
 import type { RotationPolicy } from '../admission/certificates/rotation.ts';
 import { kubeSecretStore, SelfManagedCertificates } from '../admission/certificates/self-managed.ts';
 import type { CertificateSource } from '../admission/certificates/source.ts';
-import {
-  MUTATING_CONFIGURATION,
-  VALIDATING_CONFIGURATION,
-  type WebhookEndpoint,
-} from '../admission/configurations.ts';
+import type { WebhookEndpoint } from '../admission/configurations.ts';
 import { createAdmissionMetrics } from '../admission/metrics.ts';
 import {
   appHosts,
@@ -250,17 +251,7 @@ export function admissionSetup(opts: AdmissionSetupOptions = {}) {
     ctx.lifecycle.onShutdown('admission', async () => {
       await admission.stop();
       if (opts.removeConfigurationsOnStop) {
-        const api = 'admissionregistration.k8s.io/v1';
-        await client.delete({
-          apiVersion: api,
-          kind: 'ValidatingWebhookConfiguration',
-          name: VALIDATING_CONFIGURATION,
-        });
-        await client.delete({
-          apiVersion: api,
-          kind: 'MutatingWebhookConfiguration',
-          name: MUTATING_CONFIGURATION,
-        });
+        await removeWebhookConfigurations(client);
         log.info('webhook configurations removed: this process served them alone');
       }
     });

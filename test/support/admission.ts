@@ -2,11 +2,10 @@
 // same caches, certificate source and server as `kubeop admission`, with knobs for the tests.
 import { KubeConfig } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
-import { FIELD_MANAGER, startAdmission } from '../../src/admission/admission.ts';
+import { FIELD_MANAGER, removeWebhookConfigurations, startAdmission } from '../../src/admission/admission.ts';
 import { HostnameClaims } from '../../src/admission/claims.ts';
 import type { RotationPolicy } from '../../src/admission/certificates/rotation.ts';
 import { kubeSecretStore, SelfManagedCertificates } from '../../src/admission/certificates/self-managed.ts';
-import { MUTATING_CONFIGURATION, VALIDATING_CONFIGURATION } from '../../src/admission/configurations.ts';
 import { createAdmissionMetrics } from '../../src/admission/metrics.ts';
 import { KubeClient } from '../../src/kube/client.ts';
 import { startTenancyCaches } from '../../src/main/admission.ts';
@@ -24,19 +23,7 @@ export interface InProcessAdmission {
   stop(): Promise<void>;
 }
 
-export async function removeWebhookConfigurations(client: KubeClient): Promise<void> {
-  const api = 'admissionregistration.k8s.io/v1';
-  await client.delete({
-    apiVersion: api,
-    kind: 'ValidatingWebhookConfiguration',
-    name: VALIDATING_CONFIGURATION,
-  });
-  await client.delete({
-    apiVersion: api,
-    kind: 'MutatingWebhookConfiguration',
-    name: MUTATING_CONFIGURATION,
-  });
-}
+export { removeWebhookConfigurations };
 
 /**
  * Admission runs with `KUBEOP_TEST_ADMISSION_KUBECONFIG` when set (the chart's admission
