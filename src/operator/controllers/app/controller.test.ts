@@ -115,6 +115,26 @@ describe('App reconciler', () => {
     expect(h.status()).toMatchObject({ revision: 1, sourceRevision: 'r1', phase: 'Progressing' });
   });
 
+  it('applies config first, then Services, then workloads, then what routes to them', async () => {
+    const source: Source = {
+      render: () =>
+        Promise.resolve({
+          sourceRevision: 'r1',
+          objects: [
+            { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'web' } },
+            { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' } },
+            { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' } },
+            { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web' } },
+          ],
+        }),
+    };
+    const h = harness({ git: source }, app({ git: { url: 'https://git.example/x.git' } }));
+    await h.reconciler.reconcile(`${NS}/shop`);
+    expect(
+      h.writes.filter((w) => w.verb === 'apply' && w.obj.kind !== 'Secret').map((w) => w.obj.kind),
+    ).toEqual(['ConfigMap', 'Service', 'Deployment', 'Ingress']);
+  });
+
   it('asks the source again only when the rendering is stale or invalidated', async () => {
     let renders = 0;
     const source: Source = {

@@ -32,12 +32,24 @@ import {
   type HistoryEntry,
   type StoredRevision,
 } from './revisions.ts';
-import { freshest, inSync, recordOf, type AppliedRecord } from './sync.ts';
+import { applyOrder, pruneOrder } from './order.ts';
+import { behindLastApply, driftOf, freshest, recordOf, type AppliedRecord } from './sync.ts';
 
 export type { DeliverySources } from './render.ts';
 
 /** Index of delivered objects and stored revisions: `<namespace>/<appLabelValue(app)>`. */
 export const INDEX_APP = 'app';
+
+/**
+ * Set to "false" on a delivered object (in its manifest, or by hand on the live object) to keep it
+ * when it leaves the App's rendering; any other value, or none, lets kubeOP prune it.
+ */
+export const ANNOTATION_PRUNE = 'paas.kubeop.io/prune';
+
+/** Whether pruning may delete `live` (see ANNOTATION_PRUNE). */
+export function prunable(live: KubeObject): boolean {
+  return live.metadata.annotations?.[ANNOTATION_PRUNE] !== 'false';
+}
 
 export interface AppReconcilerDeps {
   client: KubeClient;
@@ -96,6 +108,8 @@ export function appReconciler(deps: AppReconcilerDeps): AppReconciler {
   /** The status this process last wrote for each App, by key. */
   const written = new Map<string, { uid: string | undefined; status: AppStatus }>();
 
+  /** kubeOP's field manager: drift is judged on the fields it owns (diff.ts). */
+  const manager = deps.client.fieldManager;
   const liveOf = (o: KubeObject) => deps.delivered.get(kindKey(o))?.get(keyOf(o.metadata));
 
   function storedRevisions(app: App): Map<number, StoredRevision> {
@@ -151,12 +165,15 @@ export function appReconciler(deps: AppReconcilerDeps): AppReconciler {
    */
   async function ensure(app: App, objects: readonly KubeObject[], sameRevision: boolean): Promise<number> {
     let drifts = 0;
-    for (const rendered of objects) {
+    for (const rendered of applyOrder(objects)) {
       const obj = withAppliedHash(rendered);
       const hash = obj.metadata.annotations?.[ANNOTATION_APPLIED_HASH];
       const id = `${app.metadata.uid}/${objectId(obj)}`;
       const live = liveOf(obj);
-      if (live && inSync(obj, live, applied.get(id), hash)) continue;
+      const last = applied.get(id);
+      if (live && behindLastApply(live, last, hash)) continue;
+      const differs = live ? driftOf(obj, live, last, hash, manager) : [];
+      if (live && differs.length === 0) continue;
       const other = live?.metadata.labels?.[LABEL_APP];
       if (live && other && other !== appLabelValue(app.metadata.name)) {
         throw new DeliveryFailure(
@@ -170,11 +187,12 @@ export function appReconciler(deps: AppReconcilerDeps): AppReconciler {
           object: objectId(obj),
           live: live?.metadata.resourceVersion,
           sameRevision,
+          differs,
         },
         'applying',
       );
       const answer = await applyAsDeployer(deps.client, obj);
-      applied.set(id, recordOf(obj, answer, hash));
+      applied.set(id, recordOf(obj, answer, hash, manager, live));
       const drifted = live
         ? live.metadata.annotations?.[ANNOTATION_APPLIED_HASH] === hash
         : sameRevision &&
@@ -193,27 +211,44 @@ export function appReconciler(deps: AppReconcilerDeps): AppReconciler {
     return drifts;
   }
 
-  /** Deletes, as the deployer, delivered objects of this App that are not in `objects`. */
+  /**
+   * Deletes, as the deployer, delivered objects of this App that are not in `objects`, workloads
+   * before their config (order.ts). An object annotated `paas.kubeop.io/prune: "false"` is kept
+   * (and reported); it stays owned by the App, so deleting the App still removes it.
+   */
   async function prune(app: App, objects: readonly KubeObject[], revision: number): Promise<void> {
     const wanted = new Set(objects.map(objectId));
     const index = `${app.metadata.namespace}/${appLabelValue(app.metadata.name)}`;
+    const gone: KubeObject[] = [];
     for (const store of deps.delivered.values()) {
       for (const live of store.byIndex(INDEX_APP, index)) {
         if (wanted.has(objectId(live)) || !ownedBy(live, app) || live.metadata.deletionTimestamp) continue;
-        await deleteAsDeployer(deps.client, {
-          apiVersion: live.apiVersion,
-          kind: live.kind,
-          name: live.metadata.name,
-          namespace: live.metadata.namespace!,
-        });
-        applied.delete(`${app.metadata.uid}/${objectId(live)}`);
+        gone.push(live);
+      }
+    }
+    for (const live of pruneOrder(gone)) {
+      if (!prunable(live)) {
         deps.events.record(
           app,
           'Normal',
-          'Pruned',
-          `deleted ${describeObject(live)}: not part of revision ${revision}`,
+          'PruneSkipped',
+          `kept ${describeObject(live)}, not part of revision ${revision}: it is annotated ${ANNOTATION_PRUNE}: "false"`,
         );
+        continue;
       }
+      await deleteAsDeployer(deps.client, {
+        apiVersion: live.apiVersion,
+        kind: live.kind,
+        name: live.metadata.name,
+        namespace: live.metadata.namespace!,
+      });
+      applied.delete(`${app.metadata.uid}/${objectId(live)}`);
+      deps.events.record(
+        app,
+        'Normal',
+        'Pruned',
+        `deleted ${describeObject(live)}: not part of revision ${revision}`,
+      );
     }
   }
 

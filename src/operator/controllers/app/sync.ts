@@ -1,27 +1,5 @@
-import { isSubset } from '../../../kube/compare.ts';
 import type { KubeObject } from '../../../schemas/kube-object.ts';
-
-/**
- * The values of `stored` at exactly the paths `shape` sets (lists element by element). Applied to
- * the answer of a server-side apply it gives what the API server made of each field kubeOP set —
- * `cpu: 0.5` comes back as `500m`, an int-or-string port as a number — so comparing that with the
- * live object tells a hand edit apart from the server's own normalisation.
- */
-export function projectOnto(shape: unknown, stored: unknown): unknown {
-  if (Array.isArray(shape)) {
-    if (!Array.isArray(stored)) return stored;
-    return shape.map((s, i) => projectOnto(s, stored[i]));
-  }
-  if (shape && typeof shape === 'object') {
-    if (!stored || typeof stored !== 'object' || Array.isArray(stored)) return stored;
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(shape as Record<string, unknown>)) {
-      out[k] = projectOnto((shape as Record<string, unknown>)[k], (stored as Record<string, unknown>)[k]);
-    }
-    return out;
-  }
-  return stored;
-}
+import { driftPaths, listShape, projectOnto } from './diff.ts';
 
 /** What an apply of `desired` returned, on the fields `desired` sets; kept to judge later drift. */
 export interface AppliedRecord {
@@ -29,15 +7,43 @@ export interface AppliedRecord {
   projected: unknown;
   /** metadata.generation the API server gave the object at that apply. */
   generation?: number;
+  /** metadata.resourceVersion of the live object that apply replaced (absent: it created it). */
+  replaced?: string;
 }
 
-export function recordOf(desired: KubeObject, answer: KubeObject, hash: string | undefined): AppliedRecord {
+export function recordOf(
+  desired: KubeObject,
+  answer: KubeObject,
+  hash: string | undefined,
+  manager: string,
+  replaced?: KubeObject,
+): AppliedRecord {
   const generation = answer.metadata?.generation;
+  const version = replaced?.metadata.resourceVersion;
   return {
     hash,
-    projected: projectOnto(desired, answer),
+    projected: projectOnto(desired, answer, listShape(answer, manager)),
     ...(generation !== undefined ? { generation } : {}),
+    ...(version !== undefined ? { replaced: version } : {}),
   };
+}
+
+/**
+ * True when `live` is the very version kubeOP's last apply of this rendering replaced: the cache
+ * has not caught up with that apply yet (its watch event is on the way and brings a reconcile), so
+ * applying and counting again would report one hand edit twice.
+ */
+export function behindLastApply(
+  live: KubeObject,
+  last: AppliedRecord | undefined,
+  hash: string | undefined,
+): boolean {
+  return (
+    last !== undefined &&
+    last.hash === hash &&
+    last.replaced !== undefined &&
+    live.metadata.resourceVersion === last.replaced
+  );
 }
 
 /**
@@ -55,16 +61,31 @@ export function freshest(
 }
 
 /**
- * True when applying `desired` would change nothing in `live`: either every field of `desired` is
- * in `live` as written, or `live` still holds what the API server stored for them at kubeOP's last
- * apply of this same rendering.
+ * True when applying `desired` would change nothing kubeOP's field manager (`manager`) owns in
+ * `live` (see diff.ts): either every field of `desired` is in `live` as written — list items
+ * matched by their keys, items and fields other writers added ignored — or `live` still holds what
+ * the API server stored for them at kubeOP's last apply of this same rendering.
  */
 export function inSync(
   desired: KubeObject,
   live: KubeObject,
   last: AppliedRecord | undefined,
   hash: string | undefined,
+  manager: string,
 ): boolean {
-  if (isSubset(desired, live)) return true;
-  return last !== undefined && last.hash === hash && isSubset(last.projected, live);
+  return driftOf(desired, live, last, hash, manager).length === 0;
+}
+
+/** The paths of `desired` where `live` differs (empty when in sync, see inSync). */
+export function driftOf(
+  desired: KubeObject,
+  live: KubeObject,
+  last: AppliedRecord | undefined,
+  hash: string | undefined,
+  manager: string,
+): string[] {
+  const shape = listShape(live, manager);
+  const paths = driftPaths(desired, live, shape);
+  if (paths.length === 0 || last === undefined || last.hash !== hash) return paths;
+  return driftPaths(last.projected, live, shape);
 }
