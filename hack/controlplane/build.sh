@@ -16,7 +16,7 @@ key=$( { cat "$here/versions.env"; for m in kubernetes etcd kwok helm crds; do c
 out="${KUBEOP_CONTROLPLANE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubeop/controlplane}/$key"
 # KUBEOP_CONTROLPLANE_NO_BUILD=1: use a finished build or fail at once (exit 3), never build.
 if [ "${KUBEOP_CONTROLPLANE_NO_BUILD:-}" = 1 ]; then
-  for f in etcd kube-apiserver kube-controller-manager kube-scheduler kwok helm crds/.done kwok-stages/.done; do
+  for f in etcd kube-apiserver kube-controller-manager kube-scheduler kwok helm crds/.done kwok-stages/.done kwok-crds/.done; do
     if [ ! -e "$out/$f" ]; then
       echo "controlplane: $f is not built in $out; run: bash hack/controlplane/build.sh" >&2
       exit 3
@@ -26,6 +26,10 @@ if [ "${KUBEOP_CONTROLPLANE_NO_BUILD:-}" = 1 ]; then
   exit 0
 fi
 mkdir -p "$out"
+# One build at a time per cache directory: the integration suites (helm) and the e2e setup may call
+# this script concurrently, and two builds would race on the same temporary binaries.
+exec 9>"$out/.lock"
+flock 9
 
 export CGO_ENABLED=0 GOFLAGS=-mod=mod
 build_date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -88,5 +92,17 @@ if [ ! -f "$out/kwok-stages/.done" ]; then
      "$kwok_dir/kustomize/stage/pod/fast/pod-delete.yaml" "$out/kwok-stages/"
   chmod u+w "$out/kwok-stages"/*.yaml
   touch "$out/kwok-stages/.done"
+fi
+# kwok's own CRDs for what its kubelet endpoint serves: container logs and exec, configured per
+# test through Logs/ClusterLogs and Exec/ClusterExec objects (kubectl logs / exec in the e2e cluster).
+if [ ! -f "$out/kwok-crds/.done" ]; then
+  (cd "$here/kwok" && go mod download sigs.k8s.io/kwok)
+  kwok_dir=$(cd "$here/kwok" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
+  rm -rf "$out/kwok-crds" && mkdir -p "$out/kwok-crds"
+  for f in logs clusterlogs execs clusterexecs; do
+    cp "$kwok_dir/kustomize/crd/bases/kwok.x-k8s.io_$f.yaml" "$out/kwok-crds/"
+  done
+  chmod u+w "$out/kwok-crds"/*.yaml
+  touch "$out/kwok-crds/.done"
 fi
 echo "$out"

@@ -288,6 +288,12 @@ export async function upCluster(opts: UpOptions): Promise<ClusterState> {
       // A loopback address cannot be an Endpoints address, so the `kubernetes` Service is left
       // without endpoints; nothing in the tests dials it.
       '--endpoint-reconciler-type=none',
+      // Logs and exec go to the node's kubelet endpoint, which kwok serves on loopback with a
+      // certificate from the cluster CA; the API server verifies it and presents its own client cert.
+      '--kubelet-preferred-address-types=InternalIP',
+      `--kubelet-certificate-authority=${pki.caFile}`,
+      `--kubelet-client-certificate=${pki.clients.apiserverKubeletClient.certFile}`,
+      `--kubelet-client-key=${pki.clients.apiserverKubeletClient.keyFile}`,
       '--v=1',
     ]);
     const ca = readFileSync(pki.caFile, 'utf8');
@@ -338,13 +344,25 @@ export async function upCluster(opts: UpOptions): Promise<ClusterState> {
       '--manage-all-nodes=false',
       '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
       '--cidr=10.244.0.0/16',
-      '--node-ip=10.1.0.1',
+      // The fake nodes' InternalIP and kubelet port are kwok's own server, so the API server's
+      // logs and exec requests reach it (see test/support/kubelet.ts for what it answers).
+      '--node-ip=127.0.0.1',
+      `--node-port=${kwokPort}`,
       `--server-address=127.0.0.1:${kwokPort}`,
+      `--tls-cert-file=${pki.kubeletServing.certFile}`,
+      `--tls-private-key-file=${pki.kubeletServing.keyFile}`,
+      `--enable-crds=${KWOK_CRD_KINDS.join(',')}`,
     ]);
 
     // The CRDs and nodes need only the API server; apply them while the other components start.
-    const crdDir = join(binDir, 'crds');
-    await kubectl(kubeconfigs.admin, ['apply', '--server-side', '-f', crdDir]);
+    await kubectl(kubeconfigs.admin, [
+      'apply',
+      '--server-side',
+      '-f',
+      join(binDir, 'crds'),
+      '-f',
+      join(binDir, 'kwok-crds'),
+    ]);
     const nodesYaml = nodeNames.map((n) => stringify(nodeManifest(n))).join('---\n');
     await kubectl(kubeconfigs.admin, ['apply', '--server-side', '-f', '-'], nodesYaml);
 
@@ -364,7 +382,7 @@ export async function upCluster(opts: UpOptions): Promise<ClusterState> {
       waitFor(
         'kwok /healthz',
         kwok,
-        async () => (await httpStatus(`http://127.0.0.1:${kwokPort}/healthz`)) === 200,
+        async () => (await httpsStatus(`https://127.0.0.1:${kwokPort}/healthz`, { insecure: true })) === 200,
         60_000,
       ),
     ]);
@@ -413,6 +431,9 @@ export async function upCluster(opts: UpOptions): Promise<ClusterState> {
   }
 }
 
+/** The kwok kinds configured through the API (per test) rather than kwok's config file. */
+const KWOK_CRD_KINDS = ['Logs', 'ClusterLogs', 'Exec', 'ClusterExec'];
+
 function writeKwokConfig(file: string, binDir: string): void {
   const stagesDir = join(binDir, 'kwok-stages');
   const stages = readdirSync(stagesDir)
@@ -428,6 +449,8 @@ function writeKwokConfig(file: string, binDir: string): void {
       nodePlayStageParallelism: 4,
       podPlayStageParallelism: 4,
       podsOnNodeSyncParallelism: 4,
+      // The kubelet API (logs, exec) that test/support/kubelet.ts configures per namespace.
+      enableDebuggingHandlers: true,
     },
   });
   writeFileSync(file, [config.trim(), ...stages].join('\n---\n') + '\n');

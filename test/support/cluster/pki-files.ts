@@ -12,9 +12,11 @@ export interface ClusterPki {
   caFile: string;
   caKeyFile: string;
   serving: { certFile: string; keyFile: string };
+  /** kwok's kubelet endpoint on 127.0.0.1 (logs, exec), verified by the API server against the CA. */
+  kubeletServing: { certFile: string; keyFile: string };
   serviceAccount: { privateKeyFile: string; publicKeyFile: string };
   clients: Record<
-    'admin' | 'controllerManager' | 'scheduler' | 'kwok',
+    'admin' | 'controllerManager' | 'scheduler' | 'kwok' | 'apiserverKubeletClient',
     { certFile: string; keyFile: string }
   >;
 }
@@ -29,7 +31,7 @@ function writePair(dir: string, name: string, pair: KeyPairPem): { certFile: str
 
 /**
  * Every certificate and key a loopback control plane needs: a CA, the API server's serving
- * certificate, client certificates for the admin and each component (their identities are the ones
+ * certificate, kwok's kubelet serving certificate, client certificates for the admin and each component (their identities are the ones
  * the built-in RBAC bootstrap policy grants), and the service-account signing key pair.
  */
 export async function writeClusterPki(dir: string): Promise<ClusterPki> {
@@ -52,6 +54,16 @@ export async function writeClusterPki(dir: string): Promise<ClusterPki> {
       usage: 'server',
     }),
   );
+  const kubeletServing = writePair(
+    dir,
+    'kubelet',
+    await issueCertificate(ca, {
+      commonName: 'kwok-kubelet',
+      dnsNames: ['localhost'],
+      ipAddresses: ['127.0.0.1'],
+      usage: 'server',
+    }),
+  );
   const client = async (name: string, commonName: string, organizations: string[] = []) =>
     writePair(dir, name, await issueCertificate(ca, { commonName, organizations, usage: 'client' }));
   const sa = await createSigningKeyPair();
@@ -64,12 +76,17 @@ export async function writeClusterPki(dir: string): Promise<ClusterPki> {
     caFile,
     caKeyFile,
     serving,
+    kubeletServing,
     serviceAccount: { privateKeyFile, publicKeyFile },
     clients: {
       admin: await client('admin', 'kubeop-admin', ['system:masters']),
       controllerManager: await client('controller-manager', 'system:kube-controller-manager'),
       scheduler: await client('scheduler', 'system:kube-scheduler'),
       kwok: await client('kwok', 'kwok-controller', ['system:masters']),
+      // The identity the API server presents to kubelets (here kwok) for logs and exec.
+      apiserverKubeletClient: await client('apiserver-kubelet-client', 'kube-apiserver-kubelet-client', [
+        'system:masters',
+      ]),
     },
   };
 }
