@@ -23,8 +23,10 @@ export interface EventRow {
  * same batch, or a concurrent transaction (which the unique index makes wait for the first to
  * commit) — is not inserted and so never reaches the rollup: retries never double-count. Rows are
  * inserted in key order and rollups in rollup-key order, so concurrent batches lock in the same order
- * and cannot deadlock. New events for an hour already covered by a finalized invoice of their tenant
- * are recorded in usage_adjustments for the tenant's next invoice.
+ * and cannot deadlock. New events are recorded in usage_adjustments against every finalized invoice
+ * of their tenant whose rating depends on their hour — each one of the hour's month that ends after
+ * it (allowances used so far and the month's rounding base), as dependsOnHour in
+ * src/domain/billing/adjustments.ts says — for the tenant's next invoice to rate those again.
  *
  * Must run in a transaction that first called `lockForIngestion`.
  */
@@ -61,7 +63,8 @@ export async function insertEvents(
        INSERT INTO usage_adjustments (invoice_id, tenant, project, app, meter, hour, quantity)
        SELECT i.id, a.tenant, a.project, a.app, a.meter, a.hour, a.quantity
        FROM agg a JOIN invoices i
-         ON i.tenant = a.tenant AND i.status = 'finalized' AND a.hour >= i.period_start AND a.hour < i.period_end
+         ON i.tenant = a.tenant AND i.status = 'finalized' AND i.period_end > a.hour
+         AND i.period_start < (date_trunc('month', a.hour AT TIME ZONE 'UTC') + interval '1 month') AT TIME ZONE 'UTC'
        RETURNING 1
      )
      SELECT (SELECT count(*)::int FROM ins) AS accepted, (SELECT count(*)::int FROM late) AS late`,

@@ -438,6 +438,51 @@ describe.each(drivers)('billing on $name', ({ open }) => {
       expect(inv.total).toBe('54.00');
     });
 
+    it('rates again the later invoices of a month that late usage changes, so the month adds up', async () => {
+      // 1 EUR per core-hour, 10 included, 30 a month; October in two finalized halves. 7 core-hours in
+      // the first half and 3 in the second are all included. 3 more arrive late for the first half:
+      // the first half still nets 0, but the second half's 3 core-hours are no longer included.
+      expect((await req('POST', '/v1/tenants', admin, { name: 'gamma', spec: tenantSpec })).statusCode).toBe(
+        201,
+      );
+      await req('POST', '/v1/plans', admin, {
+        name: 'hourly',
+        currency: 'EUR',
+        effectiveFrom: '2026-01-01T00:00:00Z',
+        prices: [{ meter: 'cpu', unitPrice: '1', included: '10' }],
+        fees: [{ name: 'base', monthlyAmount: '30' }],
+      });
+      await req('PUT', '/v1/tenants/gamma/plan', admin, {
+        plan: 'hourly',
+        effectiveFrom: '2026-09-01T00:00:00Z',
+      });
+      const half = oct + 15 * 24 * HOUR;
+      await send([
+        ...hourly('gamma', 'cpu', '3600', oct, oct + 7 * HOUR),
+        ...hourly('gamma', 'cpu', '3600', half, half + 3 * HOUR),
+      ]);
+      const totals: string[] = [];
+      for (const [from, to] of [
+        [oct, half],
+        [half, nov],
+      ] as const) {
+        const d = (await draft('gamma', from, to)).json();
+        const f = await req('POST', `/v1/invoices/${d.id}/finalize`, admin);
+        expect(f.statusCode, f.body).toBe(200);
+        totals.push(f.json().total);
+      }
+      const late = hourly('gamma', 'cpu', '3600', oct + 10 * HOUR, oct + 13 * HOUR);
+      expect(await send(late)).toEqual({ accepted: 3, duplicates: 0 });
+      const next = (await draft('gamma', nov, Date.parse('2026-12-01T00:00:00Z'))).json();
+      const adj = next.lines.filter((l: { kind: string }) => l.kind === 'adjustment');
+      const cents = (s: string) => BigInt(s.replace('.', ''));
+      const adjusted = adj.reduce((t: bigint, l: { amount: string }) => t + cents(l.amount), 0n);
+      expect(adjusted).toBe(300n);
+      // What one invoice of the whole of October says now, in a tenant that had only that.
+      const billed = totals.reduce((t, x) => t + cents(x), 0n) + adjusted;
+      expect(billed).toBe(3300n); // 30.00 + 13 core-hours − 10 included
+    });
+
     it('refuses a period no plan covers with a 422', async () => {
       const res = await draft('beta', Date.parse('2026-08-01T00:00:00Z'), sept);
       expect(res.statusCode).toBe(422);
