@@ -9,7 +9,7 @@ import {
 import { exactHour, hourToIso } from '../domain/billing/hours.ts';
 import { meter, QUANTITY_ONE, QUANTITY_SCALE } from '../domain/billing/meters.ts';
 import { compileVersion, type PlanVersion } from '../domain/billing/plan.ts';
-import type { CreatePlan, PlanVersionBody, UsageEvent } from '../schemas/billing.ts';
+import type { CreatePlan, PlanVersionBody, UsageEvent, VoidUsageEvent } from '../schemas/billing.ts';
 import { allowed } from './auth/principal.ts';
 import { computeLines } from './invoice-lines.ts';
 import { invoiceView } from './invoice-render.ts';
@@ -43,7 +43,13 @@ import {
   planIsAssigned,
   tenantAssignments,
 } from './store/billing-plans.ts';
-import { insertEvents, lockForFinalize, lockForIngestion, usageAnalytics } from './store/billing-usage.ts';
+import {
+  insertEvents,
+  lockForFinalize,
+  lockForIngestion,
+  usageAnalytics,
+  voidEvent,
+} from './store/billing-usage.ts';
 
 /** An hour after any invoice period (year 9999). */
 const FAR_FUTURE = Date.UTC(9999, 0, 1) / 3_600_000;
@@ -125,6 +131,32 @@ export function billingService(db: Database) {
         return insertEvents(tx, rows);
       });
       return { accepted, duplicates: events.length - accepted };
+    },
+
+    /**
+     * Corrects usage: the event is voided (kept, its key still used), its quantity leaves the rollup,
+     * and if a finalized invoice depended on it the next invoice carries the negative difference.
+     * To replace a wrong quantity, void the event and send the right one under a new key.
+     */
+    async voidEvent(call: Call, body: VoidUsageEvent) {
+      onlyAdmin(call, 'voiding usage');
+      return db.transaction(async (tx) => {
+        await lockForIngestion(tx);
+        const v = await voidEvent(tx, body, body.reason);
+        if (v === undefined) throw notFound('usage_event', `${body.cluster}/${body.source}/${body.key}`);
+        if (v === 'voided')
+          throw conflict('USAGE_EVENT_VOIDED', `usage event "${body.key}" is already voided`);
+        await auditSuccess(tx, call, 'void', 'usage-event', body.key, null, {
+          cluster: v.cluster,
+          source: v.source,
+          tenant: v.tenant,
+          meter: v.meter,
+          quantity: v.quantity,
+          time: v.time,
+          reason: v.reason,
+        });
+        return v;
+      });
     },
 
     // ---- plans

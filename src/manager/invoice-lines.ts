@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/database.ts';
 import { adjustmentsFor, type BilledLine } from '../domain/billing/adjustments.ts';
 import { hourToIso, monthOf } from '../domain/billing/hours.ts';
-import { ratePeriod, RatingError, type RatedLine } from '../domain/billing/rating.ts';
+import { checkAmount, ratePeriod, RatingError, type RatedLine } from '../domain/billing/rating.ts';
 import { ApiError } from '../platform/problem.ts';
 import {
   finalizedAdjustmentsOf,
@@ -99,5 +99,14 @@ export async function computeLines(tx: Queryable, tenant: string, start: number,
       });
     adjusted.push(x.id);
   }
-  return { currency: rating.currency, lines, total: lines.reduce((t, l) => t + l.amount, 0n), adjusted };
+  let total: bigint;
+  try {
+    total = checkAmount(
+      lines.reduce((t, l) => t + l.amount, 0n),
+      'the total',
+    );
+  } catch (err) {
+    return ratingProblem(err);
+  }
+  return { currency: rating.currency, lines, total, adjusted };
 }

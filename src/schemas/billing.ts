@@ -12,8 +12,18 @@ const Hour = Type.String({
   format: 'date-time',
   description: 'A UTC timestamp on the hour, e.g. 2026-11-01T00:00:00Z.',
 });
-const Decimal = (description: string, maxFraction: number) =>
-  Type.String({ pattern: `^\\d{1,24}(\\.\\d{1,${maxFraction}})?$`, description });
+/**
+ * A non-negative decimal string with at most `maxInteger` digits before the point and `maxFraction`
+ * after it. The bounds are what storage holds and rating can add up without overflow: quantities and
+ * allowances 15 integer digits (columns numeric(38, 6)), prices and fees 12 (numeric(30, 12)).
+ */
+const Decimal = (description: string, maxInteger: number, maxFraction: number) =>
+  Type.String({
+    pattern: `^\\d{1,${maxInteger}}(\\.\\d{1,${maxFraction}})?$`,
+    description: `${description} At most ${maxInteger} digits before the decimal point and ${maxFraction} after it.`,
+  });
+export const QUANTITY_INTEGER_DIGITS = 15;
+export const PRICE_INTEGER_DIGITS = 12;
 /** Built-in meters are defined in src/domain/billing/meters.ts; any other name is a custom meter. */
 const Meter = Type.String({
   pattern: '^[a-z][a-z0-9_.-]{0,62}$',
@@ -37,7 +47,7 @@ export const UsageEvent = Type.Object({
   project: Name,
   app: Type.Optional(Type.String({ maxLength: 253, description: 'Empty or absent: the project itself.' })),
   meter: Meter,
-  quantity: Decimal('Usage over the event window in the meter base unit (up to 6 decimals).', 6),
+  quantity: Decimal('Usage over the event window in the meter base unit.', QUANTITY_INTEGER_DIGITS, 6),
   time: Type.String({
     format: 'date-time',
     description: 'Start of the measured window; sets the hour it counts in.',
@@ -51,17 +61,40 @@ export const IngestResult = Type.Object({
   duplicates: Type.Integer({ description: 'Events whose key was already counted; ignored.' }),
 });
 
+export const VoidUsageEvent = Type.Object({
+  cluster: Type.String({ minLength: 1, maxLength: 128 }),
+  source: Type.String({ minLength: 1, maxLength: 128 }),
+  key: Type.String({ minLength: 1, maxLength: 256 }),
+  reason: Type.String({ minLength: 1, maxLength: 500, description: 'Why, for the audit log and the event.' }),
+});
+export const VoidedUsageEvent = Type.Object({
+  cluster: Type.String(),
+  source: Type.String(),
+  key: Type.String(),
+  tenant: Type.String(),
+  project: Type.String(),
+  app: Type.String(),
+  meter: Type.String(),
+  quantity: Type.String({ description: 'The quantity taken out of the usage, in the meter base unit.' }),
+  time: Timestamp,
+  voidedAt: Timestamp,
+  reason: Type.String(),
+});
+
 export const MeterPrice = Type.Object({
   meter: Meter,
   unitPrice: Decimal(
     'Price of one price unit (core-hour, GiB-hour, GiB-month, loadbalancer-hour, pod-hour, unit).',
+    PRICE_INTEGER_DIGITS,
     12,
   ),
-  included: Type.Optional(Decimal('Price units free each calendar month, tenant-wide.', 6)),
+  included: Type.Optional(
+    Decimal('Price units free each calendar month, tenant-wide.', QUANTITY_INTEGER_DIGITS, 6),
+  ),
 });
 export const PlanFee = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 64 }),
-  monthlyAmount: Decimal('Per calendar month, charged pro rata by the hour.', 12),
+  monthlyAmount: Decimal('Per calendar month, charged pro rata by the hour.', PRICE_INTEGER_DIGITS, 12),
 });
 export const PlanVersionBody = Type.Object({
   effectiveFrom: Hour,
@@ -182,6 +215,7 @@ export const TopEntry = Type.Object({
 export const TopList = Type.Object({ items: Type.Array(TopEntry) });
 
 export type UsageEvent = Static<typeof UsageEvent>;
+export type VoidUsageEvent = Static<typeof VoidUsageEvent>;
 export type CreatePlan = Static<typeof CreatePlan>;
 export type PlanVersionBody = Static<typeof PlanVersionBody>;
 export type PlanResource = Static<typeof PlanResource>;

@@ -3,6 +3,7 @@ import * as m0001 from './0001_installation.ts';
 import * as m0002 from './0002_manager.ts';
 import * as m0003 from './0003_clusters.ts';
 import * as m0004 from './0004_billing.ts';
+import * as m0005 from './0005_usage_corrections.ts';
 
 /**
  * Every migration, in order. Forward only: an applied migration is never edited (its checksum is
@@ -13,4 +14,5 @@ export const migrations: Migration[] = [
   { version: 2, name: 'manager', sql: m0002.sql },
   { version: 3, name: 'clusters', sql: m0003.sql },
   { version: 4, name: 'billing', sql: m0004.sql },
+  { version: 5, name: 'usage-corrections', sql: m0005.sql },
 ];

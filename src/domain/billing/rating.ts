@@ -38,7 +38,24 @@ export interface Rating {
   total: bigint;
 }
 
-export type RatingErrorCode = 'NO_PLAN' | 'MIXED_CURRENCY' | 'BAD_PERIOD';
+export type RatingErrorCode = 'NO_PLAN' | 'MIXED_CURRENCY' | 'BAD_PERIOD' | 'AMOUNT_TOO_LARGE';
+
+/**
+ * The largest amount a line or an invoice may have, in minor units: 18 digits, inside the bigint
+ * columns that store it. The API's bounds on quantities and prices keep single events far below it,
+ * but many events add up; an invoice beyond it is refused (and its usage can be voided).
+ */
+export const MAX_AMOUNT = 10n ** 18n - 1n;
+
+/** Throws AMOUNT_TOO_LARGE when an amount cannot be stored; `what` names it. */
+export function checkAmount(amount: bigint, what: string): bigint {
+  if (amount > MAX_AMOUNT || amount < -MAX_AMOUNT)
+    throw new RatingError(
+      'AMOUNT_TOO_LARGE',
+      `${what} comes to ${amount} minor units, more than the 18 digits an invoice holds; check the usage (POST /v1/usage/events/void corrects a wrong event)`,
+    );
+  return amount;
+}
 
 export class RatingError extends Error {
   readonly code: RatingErrorCode;
@@ -224,10 +241,15 @@ export function ratePeriod(input: {
       x.item.localeCompare(y.item) ||
       x.planVersion - y.planVersion,
   );
+  for (const l of merged)
+    checkAmount(l.amount, `line ${l.kind} ${l.project ?? ''} ${l.item}`.replace('  ', ' '));
   return {
     currency: currency ?? input.assignments[0]?.plan.currency ?? 'XXX',
     lines: merged,
-    total: merged.reduce((s, l) => s + l.amount, 0n),
+    total: checkAmount(
+      merged.reduce((s, l) => s + l.amount, 0n),
+      'the total',
+    ),
   };
 }
 

@@ -184,3 +184,64 @@ export async function usageAnalytics(
   );
   return rows;
 }
+
+export interface VoidedEvent {
+  cluster: string;
+  source: string;
+  key: string;
+  tenant: string;
+  project: string;
+  app: string;
+  meter: string;
+  quantity: string;
+  time: string;
+  voidedAt: string;
+  reason: string;
+}
+
+/**
+ * Voids one stored event: marks it (it stays, and its key stays used), takes its quantity out of the
+ * hourly rollup, and records the negative quantity as late usage of every finalized invoice whose
+ * rating depended on it (the same rule as insertEvents). Returns undefined when no such event
+ * exists, `'voided'` when it already was voided.
+ *
+ * Must run in a transaction that first called `lockForIngestion`.
+ */
+export async function voidEvent(
+  q: Queryable,
+  id: { cluster: string; source: string; key: string },
+  reason: string,
+): Promise<VoidedEvent | 'voided' | undefined> {
+  const { rows } = await q.query<VoidedEvent>(
+    `WITH v AS (
+       UPDATE usage_events SET voided_at = now(), void_reason = $4
+       WHERE cluster = $1 AND source = $2 AND key = $3 AND voided_at IS NULL
+       RETURNING *
+     ),
+     rolled AS (
+       UPDATE usage_hourly h SET quantity = h.quantity - v.quantity, events = h.events - 1
+       FROM v WHERE h.tenant = v.tenant AND h.hour = v.hour AND h.project = v.project AND h.app = v.app
+         AND h.meter = v.meter
+     ),
+     late AS (
+       INSERT INTO usage_adjustments (invoice_id, tenant, project, app, meter, hour, quantity)
+       SELECT i.id, v.tenant, v.project, v.app, v.meter, v.hour, -v.quantity
+       FROM v JOIN invoices i
+         ON i.tenant = v.tenant AND i.status = 'finalized' AND i.period_end > v.hour
+         AND i.period_start < (date_trunc('month', v.hour AT TIME ZONE 'UTC') + interval '1 month') AT TIME ZONE 'UTC'
+     )
+     SELECT cluster, source, key, tenant, project, app, meter,
+       trim_scale(quantity)::text AS quantity,
+       to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS time,
+       to_char(voided_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "voidedAt",
+       void_reason AS reason
+     FROM v`,
+    [id.cluster, id.source, id.key, reason],
+  );
+  if (rows[0]) return rows[0];
+  const { rows: existing } = await q.query(
+    'SELECT 1 FROM usage_events WHERE cluster = $1 AND source = $2 AND key = $3',
+    [id.cluster, id.source, id.key],
+  );
+  return existing.length > 0 ? 'voided' : undefined;
+}

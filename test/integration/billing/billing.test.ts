@@ -511,6 +511,94 @@ describe.each(drivers)('billing on $name', ({ open }) => {
     });
   });
 
+  describe('values the API accepts are values it can bill', () => {
+    // August, so that the analytics of September below see none of it.
+    const aug = Date.parse('2026-08-01T00:00:00Z');
+    it('refuses quantities, prices and fees beyond what storage and rating hold, with a 400', async () => {
+      const good = hourly('delta', 'cpu', '1', sept, sept + HOUR)[0]!;
+      const huge = await req('POST', '/v1/usage/events', metering, {
+        events: [{ ...good, key: 'huge', quantity: '1'.repeat(24) }],
+      });
+      expect(huge.statusCode, huge.body).toBe(400);
+      expect(huge.json().code).toBe('KUBEOP_ERR_VALIDATION');
+      for (const body of [
+        { prices: [{ meter: 'cpu', unitPrice: '1'.repeat(19) }] },
+        { prices: [], fees: [{ name: 'base', monthlyAmount: '1'.repeat(19) }] },
+        { prices: [{ meter: 'cpu', unitPrice: '1', included: '1'.repeat(24) }] },
+      ]) {
+        const res = await req('POST', '/v1/plans', admin, {
+          name: 'too-big',
+          currency: 'EUR',
+          effectiveFrom: '2026-01-01T00:00:00Z',
+          ...body,
+        });
+        expect(res.statusCode, res.body).toBe(400);
+        expect(res.json().code).toBe('KUBEOP_ERR_VALIDATION');
+      }
+    });
+
+    it('answers 422 for an invoice too large to represent, and voiding the event through the API fixes it', async () => {
+      expect((await req('POST', '/v1/tenants', admin, { name: 'delta', spec: tenantSpec })).statusCode).toBe(
+        201,
+      );
+      await req('POST', '/v1/plans', admin, {
+        name: 'pricey',
+        currency: 'EUR',
+        effectiveFrom: '2026-01-01T00:00:00Z',
+        prices: [{ meter: 'cpu', unitPrice: '999999999999' }],
+      });
+      await req('PUT', '/v1/tenants/delta/plan', admin, {
+        plan: 'pricey',
+        effectiveFrom: '2026-08-01T00:00:00Z',
+      });
+      const [ok] = hourly('delta', 'cpu', '3600', aug, aug + HOUR);
+      const wrong = { ...ok!, key: 'wrong', quantity: '999999999999999' };
+      expect(await send([ok!, wrong])).toMatchObject({ accepted: 2 });
+      const tooLarge = await draft('delta', aug, sept);
+      expect(tooLarge.statusCode, tooLarge.body).toBe(422);
+      expect(tooLarge.json().code).toBe('KUBEOP_ERR_AMOUNT_TOO_LARGE');
+
+      const voidBody = { cluster: wrong.cluster, source: wrong.source, key: wrong.key, reason: 'meter bug' };
+      expect((await req('POST', '/v1/usage/events/void', metering, voidBody)).statusCode).toBe(403);
+      const voided = await req('POST', '/v1/usage/events/void', admin, voidBody);
+      expect(voided.statusCode, voided.body).toBe(200);
+      expect(voided.json()).toMatchObject({ key: 'wrong', quantity: '999999999999999', tenant: 'delta' });
+      expect((await req('POST', '/v1/usage/events/void', admin, voidBody)).json().code).toBe(
+        'KUBEOP_ERR_USAGE_EVENT_VOIDED',
+      );
+      expect(
+        (await req('POST', '/v1/usage/events/void', admin, { ...voidBody, key: 'nope' })).json().code,
+      ).toBe('KUBEOP_ERR_USAGE_EVENT_NOT_FOUND');
+      expect(
+        await scalar("SELECT count(*)::int FROM audit_log WHERE action = 'void' AND resource_name = 'wrong'"),
+      ).toBe(1);
+      // A voided key stays used: sending it again counts nothing.
+      expect(await send([wrong])).toMatchObject({ accepted: 0 });
+      const fixed = await draft('delta', aug, sept);
+      expect(fixed.statusCode, fixed.body).toBe(201);
+      expect(fixed.json().total).toBe('999999999999.00');
+    });
+
+    it('carries a voided event of a finalized invoice as a negative adjustment', async () => {
+      const d = (await draft('delta', aug, sept)).json();
+      expect((await req('POST', `/v1/invoices/${d.id}/finalize`, admin)).statusCode).toBe(200);
+      const [ok] = hourly('delta', 'cpu', '3600', aug, aug + HOUR);
+      const res = await req('POST', '/v1/usage/events/void', admin, {
+        cluster: ok!.cluster,
+        source: ok!.source,
+        key: ok!.key,
+        reason: 'double-counted',
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      const next = (await draft('delta', sept, oct)).json();
+      expect(
+        next.lines
+          .filter((l: { kind: string }) => l.kind === 'adjustment')
+          .map((l: { quantity: string; amount: string }) => [l.quantity, l.amount]),
+      ).toEqual([['-1', '-999999999999.00']]);
+    });
+  });
+
   describe('analytics', () => {
     it('gives usage and cost by day and project, and by month', async () => {
       const res = await req(
