@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/database.ts';
 import { adjustmentsFor, type BilledLine } from '../domain/billing/adjustments.ts';
+import { currencyExponent } from '../domain/billing/decimal.ts';
 import { hourToIso, monthOf } from '../domain/billing/hours.ts';
 import { checkAmount, ratePeriod, RatingError, type RatedLine } from '../domain/billing/rating.ts';
 import { ApiError } from '../platform/problem.ts';
@@ -25,11 +26,13 @@ const describe = (l: RatedLine): string => {
   const since = hourToIso(l.planVersion).slice(0, 10);
   switch (l.kind) {
     case 'fee':
-      return `${l.item}: monthly fee of plan ${l.plan}, pro rata for ${l.quantity} hours`;
+      return `${l.item}: monthly fee of plan ${l.plan}, for ${l.quantity} of a month (charged by the hour)`;
     case 'usage':
       return `${l.item} used by project ${l.project} (plan ${l.plan}, prices from ${since})`;
     case 'allowance':
       return `${l.item} included in plan ${l.plan}`;
+    case 'rounding':
+      return 'rounding: each line is rounded on the amount accumulated since the start of its month';
   }
 };
 
@@ -89,7 +92,7 @@ export async function computeLines(tx: Queryable, tenant: string, start: number,
         .flatMap((l) => (l.kind === 'adjustment' ? [] : [{ ...l, kind: l.kind }])),
       ...(await finalizedAdjustmentsOf(tx, x.id)).map((l) => ({ ...l, kind: l.adjustsKind! })),
     ];
-    for (const l of adjustmentsFor(now.lines, billed))
+    for (const l of adjustmentsFor(now.lines, billed, currencyExponent(now.currency), x.periodStart))
       lines.push({
         ...stored(l),
         kind: 'adjustment',

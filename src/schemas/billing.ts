@@ -135,20 +135,27 @@ export const PlanAssignments = Type.Object({
 
 export const CreateInvoice = Type.Object({ tenant: Name, periodStart: Hour, periodEnd: Hour });
 export const InvoiceLine = Type.Object({
-  kind: Type.Union([
-    Type.Literal('fee'),
-    Type.Literal('usage'),
-    Type.Literal('allowance'),
-    Type.Literal('adjustment'),
-  ]),
+  kind: Type.Union(
+    [
+      Type.Literal('fee'),
+      Type.Literal('usage'),
+      Type.Literal('allowance'),
+      Type.Literal('rounding'),
+      Type.Literal('adjustment'),
+    ],
+    {
+      description:
+        'rounding: the difference between the lines each rounded on its own and the month-cumulative rounding rule; a count of minor units × one minor unit.',
+    },
+  ),
   project: Type.Union([Type.String(), Type.Null()]),
   item: Type.String({ description: 'The meter, or the fee name.' }),
   plan: Type.String(),
   planVersion: Timestamp,
-  quantity: Type.String(),
+  quantity: Type.String({ description: 'In `unit`; fees in months (hours charged / hours of the month).' }),
   unit: Type.String(),
   unitPrice: Type.String(),
-  amount: Type.String(),
+  amount: Type.String({ description: 'Exactly quantity × unitPrice, rounded half-even to the minor unit.' }),
   currency: Type.String(),
   description: Type.String(),
   adjusts: Type.Union([Type.String(), Type.Null()], {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { adjustmentsFor, dependsOnHour, lineKey, type BilledLine, type Period } from './adjustments.ts';
 import { exactHour } from './hours.ts';
+import { lineAmount } from './lines.ts';
 import type { Assignment, Plan } from './plan.ts';
 import { ratePeriod, type RatedLine, type UsageRow } from './rating.ts';
 
@@ -54,7 +55,7 @@ function simulate(input: {
     const inv: Invoice = { ...p, lines: rate(p).lines, adjusts: new Map() };
     for (const x of finalized)
       if (pending.has(x) && x.end <= inv.start) {
-        inv.adjusts.set(x, adjustmentsFor(rate(x).lines, billedFor(x)));
+        inv.adjusts.set(x, adjustmentsFor(rate(x).lines, billedFor(x), 2, x.start));
         pending.delete(x);
       }
     finalized.push(inv);
@@ -154,10 +155,13 @@ describe('late usage in a month split over several finalized invoices', () => {
           steps: 5,
         });
         expect(pending.size).toBe(0);
+        // Every line, adjustments included, multiplies out.
+        for (const i of finalized)
+          for (const l of [...i.lines, ...[...i.adjusts.values()].flat()])
+            expect(lineAmount(l.quantity, l.unitPrice, 2)).toBe(l.amount);
         const whole = ratePeriod({ ...oct, assignments, usage: s.events });
         const billed = billedOctober(finalized, carrier);
         expect([...billed.values()].reduce((t, a) => t + a, 0n)).toBe(whole.total);
-        for (const l of whole.lines) expect(billed.get(lineKey(l.kind, l)) ?? 0n).toBe(l.amount);
       }),
     );
   }, 60_000);

@@ -1,5 +1,6 @@
 import { formatDecimal, parseDecimal } from './decimal.ts';
 import { monthOf } from './hours.ts';
+import { multiplyOut } from './lines.ts';
 import { QUANTITY_SCALE } from './meters.ts';
 import type { LineKind, RatedLine } from './rating.ts';
 
@@ -48,9 +49,15 @@ const signed = (s: string): bigint =>
 /**
  * What is still to bill for a period: its lines rated now minus everything billed for it so far, per
  * line. A line billed before but absent now (its usage was voided) is reversed in full. Lines with
- * no difference are left out. The quantity is a decimal string; amounts are minor units.
+ * no difference are left out. The quantity is a decimal string; amounts are minor units, each
+ * round(quantity × unit price), the rest on the period's rounding line (lines.ts).
  */
-export function adjustmentsFor(now: readonly RatedLine[], billed: readonly BilledLine[]): RatedLine[] {
+export function adjustmentsFor(
+  now: readonly RatedLine[],
+  billed: readonly BilledLine[],
+  exp: number,
+  periodStart: number,
+): RatedLine[] {
   const sums = new Map<string, { line: BilledLine; quantity: bigint; amount: bigint }>();
   for (const l of billed) {
     const k = lineKey(l.kind, l);
@@ -73,5 +80,6 @@ export function adjustmentsFor(now: readonly RatedLine[], billed: readonly Bille
     if (seen.has(k) || (b.quantity === 0n && b.amount === 0n)) continue;
     out.push({ ...b.line, quantity: formatDecimal(-b.quantity, QUANTITY_SCALE), amount: -b.amount });
   }
-  return out;
+  // Each difference multiplies out too; what rounding each on its own changes is the rounding line's.
+  return multiplyOut(out, exp, periodStart);
 }

@@ -1,5 +1,6 @@
-import { currencyExponent, formatDecimal, roundHalfEven } from './decimal.ts';
+import { currencyExponent, formatDecimal, parseDecimal, roundHalfEven } from './decimal.ts';
 import { monthOf } from './hours.ts';
+import { multiplyOut } from './lines.ts';
 import { meter, QUANTITY_ONE, QUANTITY_SCALE } from './meters.ts';
 import { PRICE_ONE, versionResolver, type Assignment, type CompiledVersion } from './plan.ts';
 
@@ -11,7 +12,7 @@ export interface UsageRow {
   quantity: bigint;
 }
 
-export type LineKind = 'fee' | 'usage' | 'allowance';
+export type LineKind = 'fee' | 'usage' | 'allowance' | 'rounding';
 
 export interface RatedLine {
   kind: LineKind;
@@ -22,10 +23,13 @@ export interface RatedLine {
   plan: string;
   /** Hour the plan version took effect: which prices were used. */
   planVersion: number;
-  /** In `unit`, rounded half-even to 6 decimals for display; amounts use the exact quantity. */
+  /**
+   * In `unit`, rounded half-even to 6 decimals; `amount` is exactly quantity × unitPrice rounded
+   * half-even (see lines.ts). Fees count in months: the hours charged over the hours of the month.
+   */
   quantity: string;
   unit: string;
-  /** Major currency units per `unit` (fees: per month). */
+  /** Major currency units per `unit`. */
   unitPrice: string;
   /** Minor currency units; negative for allowances. */
   amount: bigint;
@@ -80,7 +84,7 @@ interface Acc {
   displayDen: bigint;
 }
 
-const kindOrder: Record<LineKind, number> = { fee: 0, usage: 1, allowance: 2 };
+const kindOrder: Record<LineKind, number> = { fee: 0, usage: 1, allowance: 2, rounding: 3 };
 
 /**
  * Prices a tenant's usage over the hours [start, end).
@@ -120,6 +124,7 @@ export function ratePeriod(input: {
 
   let currency: string | undefined;
   let exp = 0n;
+  let expDigits = 0;
   const accs = new Map<string, Acc>();
   const acc = (key: string, make: () => Acc) => {
     let a = accs.get(key);
@@ -145,7 +150,8 @@ export function ratePeriod(input: {
       }
       if (currency === undefined) {
         currency = v.currency;
-        exp = 10n ** BigInt(currencyExponent(currency));
+        expDigits = currencyExponent(currency);
+        exp = 10n ** BigInt(expDigits);
       } else if (currency !== v.currency)
         throw new RatingError(
           'MIXED_CURRENCY',
@@ -154,7 +160,7 @@ export function ratePeriod(input: {
       const before = h < lo;
       for (const f of v.fees) {
         const a = acc(`fee\0\0${f.name}\0${v.plan}\0${v.effectiveFrom}\0${m.start}`, () => ({
-          ...base('fee', null, f.name, v, 'hour', f.monthlyAmount),
+          ...base('fee', null, f.name, v, 'month', f.monthlyAmount),
           num: 0n,
           den: 1n,
           displayDen: 1n,
@@ -168,8 +174,11 @@ export function ratePeriod(input: {
     }
     for (const a of accs.values()) {
       if (a.monthUpto === 0n) continue;
-      const q = a.line.kind === 'fee' ? QUANTITY_ONE : 1n; // fee quantities are whole hours
-      a.quantity += (a.monthUpto - a.monthBefore) * q;
+      // Fees count months: hours charged / hours of the month, in millionths (rounded half-even).
+      a.quantity +=
+        a.line.kind === 'fee'
+          ? roundHalfEven((a.monthUpto - a.monthBefore) * QUANTITY_ONE, hoursInMonth)
+          : a.monthUpto - a.monthBefore;
       a.amount +=
         a.sign * (roundHalfEven(a.monthUpto * a.num, a.den) - roundHalfEven(a.monthBefore * a.num, a.den));
     }
@@ -233,7 +242,8 @@ export function ratePeriod(input: {
     });
   }
   // One line per fee, plan version and month was kept apart above only for the month's denominator.
-  const merged = mergeFeeMonths(lines);
+  // Then every line is made to multiply out; the month-cumulative rounding goes to a rounding line.
+  const merged = multiplyOut(mergeFeeMonths(lines), expDigits, start);
   merged.sort(
     (x, y) =>
       kindOrder[x.kind] - kindOrder[y.kind] ||
@@ -261,7 +271,10 @@ function mergeFeeMonths(lines: RatedLine[]): RatedLine[] {
     if (!prev) out.set(key, { ...l });
     else {
       prev.amount += l.amount;
-      prev.quantity = String(BigInt(prev.quantity) + BigInt(l.quantity)); // fees: whole hours
+      prev.quantity = formatDecimal(
+        parseDecimal(prev.quantity, QUANTITY_SCALE) + parseDecimal(l.quantity, QUANTITY_SCALE),
+        QUANTITY_SCALE,
+      ); // fees: months, never negative
     }
   }
   return [...out.values()];

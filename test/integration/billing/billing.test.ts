@@ -296,7 +296,7 @@ describe.each(drivers)('billing on $name', ({ open }) => {
         ),
       );
       expect(byItem).toMatchObject({
-        platform: ['720', '10', '10.00'],
+        platform: ['1', '10', '10.00'], // one month × 10 a month
         cpu: ['1440', '0.03', '43.20'],
         memory: ['720', '0.004', '2.88'],
         pods: ['4', '0', '0.00'],
@@ -481,6 +481,36 @@ describe.each(drivers)('billing on $name', ({ open }) => {
       // What one invoice of the whole of October says now, in a tenant that had only that.
       const billed = totals.reduce((t, x) => t + cents(x), 0n) + adjusted;
       expect(billed).toBe(3300n); // 30.00 + 13 core-hours − 10 included
+    });
+
+    it('shows every line of every invoice as quantity × unit price = amount, to the cent', async () => {
+      const dec = (s: string, scale: number) => {
+        const neg = s.startsWith('-');
+        const [i, f = ''] = (neg ? s.slice(1) : s).split('.');
+        const v = BigInt(i! + f.padEnd(scale, '0'));
+        return neg ? -v : v;
+      };
+      const half = (n: bigint, d: bigint) => {
+        // half-even n / d, d > 0
+        let q = n / d;
+        let r = n % d;
+        if (r < 0n) {
+          q -= 1n;
+          r += d;
+        }
+        return 2n * r > d || (2n * r === d && q % 2n !== 0n) ? q + 1n : q;
+      };
+      const list = (await req('GET', '/v1/invoices?limit=500', admin)).json().items as Array<{ id: string }>;
+      let checked = 0;
+      for (const { id } of list) {
+        const inv = (await req('GET', `/v1/invoices/${id}`, admin)).json();
+        for (const l of inv.lines as Array<{ quantity: string; unitPrice: string; amount: string }>) {
+          const product = half(dec(l.quantity, 6) * dec(l.unitPrice, 12) * 100n, 10n ** 18n);
+          expect(product, JSON.stringify(l)).toBe(dec(l.amount, 2));
+          checked++;
+        }
+      }
+      expect(checked).toBeGreaterThan(10);
     });
 
     it('refuses a period no plan covers with a 422', async () => {
