@@ -6,7 +6,7 @@ import {
   parseDecimal,
   roundHalfEven,
 } from '../domain/billing/decimal.ts';
-import { exactHour, hourToIso } from '../domain/billing/hours.ts';
+import { exactHour, HOUR_MS, hourToIso } from '../domain/billing/hours.ts';
 import { meter, QUANTITY_ONE, QUANTITY_SCALE } from '../domain/billing/meters.ts';
 import { compileVersion, type PlanVersion } from '../domain/billing/plan.ts';
 import type { CreatePlan, PlanVersionBody, UsageEvent, VoidUsageEvent } from '../schemas/billing.ts';
@@ -298,6 +298,13 @@ export function billingService(db: Database) {
         if (!current) throw notFound('invoice', id);
         if (current.status === 'finalized')
           throw conflict('INVOICE_FINALIZED', `invoice ${current.number} is already finalized`);
+        // A period still running would be billed before its usage is in: refused, so that a finalized
+        // invoice only ever changes through late usage, never through the normal course of a period.
+        if (current.periodEnd * HOUR_MS > Date.now())
+          throw conflict(
+            'PERIOD_NOT_ENDED',
+            `the period of this invoice ends at ${hourToIso(current.periodEnd)}; finalize it after that (a draft can be generated any time)`,
+          );
         const billed = await overlappingFinalized(tx, current.tenant, current.periodStart, current.periodEnd);
         if (billed.length > 0)
           throw conflict(

@@ -272,7 +272,7 @@ describe.each(drivers)('billing on $name', ({ open }) => {
       const mine = await req('GET', '/v1/tenants/acme/plan', acmeAdmin);
       expect(mine.json()).toEqual({
         tenant: 'acme',
-        assignments: [{ plan: 'standard', effectiveFrom: '2026-01-01T00:00:00.000Z' }],
+        assignments: [{ plan: 'standard', effectiveFrom: '2026-01-01T00:00:00Z' }], // to the second, as everywhere
       });
       expect((await req('GET', '/v1/tenants/beta/plan', acmeAdmin)).statusCode).toBe(404);
     });
@@ -511,6 +511,27 @@ describe.each(drivers)('billing on $name', ({ open }) => {
         }
       }
       expect(checked).toBeGreaterThan(10);
+    });
+
+    it('refuses to finalize a period that has not ended yet, but drafts it', async () => {
+      const thisHour = Math.floor(Date.now() / HOUR) * HOUR;
+      const d = await draft('acme', thisHour, thisHour + 24 * HOUR);
+      expect(d.statusCode, d.body).toBe(201);
+      const f = await req('POST', `/v1/invoices/${d.json().id}/finalize`, admin);
+      expect(f.statusCode, f.body).toBe(409);
+      expect(f.json().code).toBe('KUBEOP_ERR_PERIOD_NOT_ENDED');
+      expect((await req('DELETE', `/v1/invoices/${d.json().id}`, admin)).statusCode).toBe(204);
+    });
+
+    it('answers 405 with Allow to PUT and PATCH on an invoice: invoices change only by finalizing', async () => {
+      const id = september.id;
+      for (const method of ['PUT', 'PATCH'] as const) {
+        const res = await app.inject({ method, url: `/v1/invoices/${id}`, headers: admin, payload: {} });
+        expect(res.statusCode, res.body).toBe(405);
+        expect(res.headers['allow']).toBe('GET, DELETE');
+        expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(res.json().code).toBe('KUBEOP_ERR_METHOD_NOT_ALLOWED');
+      }
     });
 
     it('refuses a period no plan covers with a 422', async () => {
