@@ -111,7 +111,10 @@ export function billingService(db: Database) {
   };
 
   return {
-    async ingest(call: Call, events: UsageEvent[]): Promise<{ accepted: number; duplicates: number }> {
+    async ingest(
+      call: Call,
+      events: UsageEvent[],
+    ): Promise<{ accepted: number; duplicates: number; conflicts: number }> {
       if (call.principal.role !== 'metering' && call.principal.role !== 'platform-admin')
         throw forbidden('sending usage needs a metering or platform-admin token');
       const limit = Date.now() + MAX_FUTURE_MS;
@@ -126,11 +129,11 @@ export function billingService(db: Database) {
           );
         return { ...e, app: e.app ?? '', time: new Date(at).toISOString() };
       });
-      const { accepted } = await db.transaction(async (tx) => {
+      const { accepted, conflicts } = await db.transaction(async (tx) => {
         await lockForIngestion(tx);
         return insertEvents(tx, rows);
       });
-      return { accepted, duplicates: events.length - accepted };
+      return { accepted, duplicates: events.length - accepted - conflicts, conflicts };
     },
 
     /**

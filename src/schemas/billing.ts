@@ -58,7 +58,13 @@ export const UsageBatch = Type.Object({
 });
 export const IngestResult = Type.Object({
   accepted: Type.Integer({ description: 'Events counted for the first time.' }),
-  duplicates: Type.Integer({ description: 'Events whose key was already counted; ignored.' }),
+  duplicates: Type.Integer({
+    description: 'Events whose key was already counted with the same payload; ignored.',
+  }),
+  conflicts: Type.Integer({
+    description:
+      'Events whose key was already counted with a different payload (tenant, project, app, meter, quantity or time): not counted, the first payload stands; the sender has a bug.',
+  }),
 });
 
 export const VoidUsageEvent = Type.Object({

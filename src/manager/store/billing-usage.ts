@@ -23,7 +23,8 @@ export interface EventRow {
  * same batch, or a concurrent transaction (which the unique index makes wait for the first to
  * commit) — is not inserted and so never reaches the rollup: retries never double-count. Rows are
  * inserted in key order and rollups in rollup-key order, so concurrent batches lock in the same order
- * and cannot deadlock. New events are recorded in usage_adjustments against every finalized invoice
+ * and cannot deadlock. `conflicts` counts events not inserted whose key is stored with another
+ * payload. New events are recorded in usage_adjustments against every finalized invoice
  * of their tenant whose rating depends on their hour — each one of the hour's month that ends after
  * it (allowances used so far and the month's rounding base), as dependsOnHour in
  * src/domain/billing/adjustments.ts says — for the tenant's next invoice to rate those again.
@@ -33,7 +34,7 @@ export interface EventRow {
 export async function insertEvents(
   q: Queryable,
   events: EventRow[],
-): Promise<{ accepted: number; late: number }> {
+): Promise<{ accepted: number; late: number; conflicts: number }> {
   const col = <K extends keyof EventRow>(k: K) => events.map((e) => e[k]);
   const { rows } = await q.query<{ accepted: number; late: number }>(
     `WITH input AS (
@@ -80,7 +81,31 @@ export async function insertEvents(
       col('time'),
     ],
   );
-  return rows[0]!;
+  // An event not inserted whose stored event (under the same key) says something else: the sender
+  // reused a key for other usage. It is not counted (the first payload stands) but reported, so a
+  // broken sender does not lose usage silently. Seen after the insert, so a key sent twice in this
+  // batch with two payloads conflicts too.
+  const conflicts = await q.query<{ n: number }>(
+    `SELECT count(*)::int AS n
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                 $8::numeric[], $9::timestamptz[])
+       AS t(cluster, source, key, tenant, project, app, meter, quantity, at)
+     JOIN usage_events e ON e.cluster = t.cluster AND e.source = t.source AND e.key = t.key
+     WHERE (e.tenant, e.project, e.app, e.meter, e.quantity, e.at)
+       IS DISTINCT FROM (t.tenant, t.project, t.app, t.meter, t.quantity, t.at)`,
+    [
+      col('cluster'),
+      col('source'),
+      col('key'),
+      col('tenant'),
+      col('project'),
+      col('app'),
+      col('meter'),
+      col('quantity'),
+      col('time'),
+    ],
+  );
+  return { ...rows[0]!, conflicts: conflicts.rows[0]!.n };
 }
 
 /**

@@ -140,6 +140,33 @@ describe.each(drivers)('billing on $name', ({ open }) => {
       );
     });
 
+    it('reports a key sent again with a different payload as a conflict, and counts the first one only', async () => {
+      const aug = Date.parse('2026-08-01T00:00:00Z'); // no invoice or analytics below looks at it
+      const [first] = hourly('acme', 'pods', '3600', aug + 10 * HOUR, aug + 11 * HOUR);
+      const res = async (events: Ev[]) =>
+        (await req('POST', '/v1/usage/events', metering, { events })).json();
+      expect(await res([first!])).toEqual({ accepted: 1, duplicates: 0, conflicts: 0 });
+      expect(await res([first!])).toEqual({ accepted: 0, duplicates: 1, conflicts: 0 });
+      expect(await res([{ ...first!, quantity: '7200' }])).toEqual({
+        accepted: 0,
+        duplicates: 0,
+        conflicts: 1,
+      });
+      // Within one batch too: the second payload of a key conflicts with the first.
+      const [other] = hourly('acme', 'pods', '3600', aug + 11 * HOUR, aug + 12 * HOUR);
+      expect(await res([other!, { ...other!, project: 'api' }])).toEqual({
+        accepted: 1,
+        duplicates: 0,
+        conflicts: 1,
+      });
+      expect(
+        await scalar(
+          "SELECT sum(quantity)::text FROM usage_hourly WHERE meter = 'pods' AND hour >= $1 AND hour < $2",
+          [new Date(aug + 10 * HOUR).toISOString(), new Date(aug + 12 * HOUR).toISOString()],
+        ),
+      ).toBe('7200.000000');
+    });
+
     it('keeps keys apart per cluster and source', async () => {
       const [e] = hourly('acme', 'custom.requests', '5', sept, sept + HOUR);
       expect(await send([e!, { ...e!, cluster: 'c2' }, { ...e!, source: 'other' }])).toEqual({
