@@ -65,6 +65,42 @@ describe('rating a period', () => {
     expect(r.total).toBe(1000n);
   });
 
+  it('on a plan change mid-month, gives the new plan its full allowance, eaten only by usage it prices', () => {
+    const change = h('2026-11-16T00:00:00Z');
+    // Plan a does not price cpu; b prices it at 1 with 10 core-hours included each month.
+    const a: Plan = { ...plan('a', '0'), versions: [{ effectiveFrom: nov.start, prices: [], fees: [] }] };
+    const b = plan('b', '1', { prices: [{ meter: 'cpu', unitPrice: '1', included: '10' }] });
+    const assignments: Assignment[] = [
+      { plan: a, from: nov.start, to: change },
+      { plan: b, from: change },
+    ];
+    const usage: UsageRow[] = [
+      { hour: nov.start, project: 'web', meter: 'cpu', quantity: coreSeconds(20) },
+      { hour: change, project: 'web', meter: 'cpu', quantity: coreSeconds(12) },
+    ];
+    const r = ratePeriod({ ...nov, assignments, usage });
+    // Not prorated: half a month of plan b still includes 10; a's 20 core-hours use none of it.
+    expect(r.lines.filter((l) => l.plan === 'b').map((l) => [l.kind, l.quantity, l.amount])).toEqual([
+      ['usage', '12', 1200n],
+      ['allowance', '-10', -1000n],
+    ]);
+    // Back on a plan used earlier in the month, its allowance resumes where it was: no second one.
+    const c = plan('c', '1', { prices: [{ meter: 'cpu', unitPrice: '1', included: '10' }] });
+    const back = ratePeriod({
+      ...nov,
+      assignments: [
+        { plan: c, from: nov.start, to: change },
+        { plan: a, from: change, to: change + 24 },
+        { plan: c, from: change + 24 },
+      ],
+      usage: [
+        { hour: nov.start, project: 'web', meter: 'cpu', quantity: coreSeconds(8) },
+        { hour: change + 24, project: 'web', meter: 'cpu', quantity: coreSeconds(8) },
+      ],
+    });
+    expect(back.lines.filter((l) => l.kind === 'allowance').reduce((t, l) => t + l.amount, 0n)).toBe(-1000n);
+  });
+
   it('prices each part of a period by the plan in force, when the plan changes mid-period', () => {
     const change = h('2026-11-16T00:00:00Z');
     const usage: UsageRow[] = [];

@@ -99,8 +99,9 @@ const kindOrder: Record<LineKind, number> = { fee: 0, usage: 1, allowance: 2, ro
  *
  * Each hour is priced by the plan version in force at that hour (assignment, then the version's
  * effective hour), so a plan change mid-period gives each part its own lines at its own prices.
- * Included allowances are tenant-wide per meter and calendar month: the first units used in a month
- * are free, whichever project used them, shown as a negative `allowance` line. Fees accrue by hour:
+ * Included allowances are tenant-wide per plan, meter and calendar month: the first units used in
+ * a month under a plan that prices the meter are free, whichever project used them, shown as a
+ * negative `allowance` line; a plan taking over mid-month brings its full allowance. Fees accrue by hour:
  * monthly amount × hours / hours in that month.
  */
 export function ratePeriod(input: {
@@ -217,9 +218,15 @@ export function ratePeriod(input: {
     );
     u.monthUpto += row.quantity;
     if (before) u.monthBefore += row.quantity;
-    const included = price?.included ?? 0n;
-    const usedSoFar = used.get(row.meter) ?? 0n;
-    used.set(row.meter, usedSoFar + row.quantity);
+    // The allowance is the plan's, per meter and month: only usage the plan in force prices uses it
+    // (a meter an earlier plan of the month did not price, or priced, leaves it whole), and coming
+    // back to a plan later in the month resumes its count. Not prorated: prorating would depend on
+    // assignments after the hour, so a finalized part of a month could change.
+    if (!price) return;
+    const included = price.included;
+    const pool = `${v.plan}\0${row.meter}`;
+    const usedSoFar = used.get(pool) ?? 0n;
+    used.set(pool, usedSoFar + row.quantity);
     const free = minBig(row.quantity, included - usedSoFar);
     if (free <= 0n) return;
     const a = acc(`allowance\0\0${row.meter}\0${v.plan}\0${v.effectiveFrom}`, () =>
