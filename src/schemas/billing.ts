@@ -216,6 +216,12 @@ export const TopQuery = Type.Object({
   to: Hour,
   by: Type.Optional(GroupBy),
   tenant: Type.Optional(Name),
+  currency: Type.Optional(
+    Type.String({
+      pattern: '^[A-Z]{3}$',
+      description: 'Rank costs in this currency; needed when the period has costs in several.',
+    }),
+  ),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 10 })),
 });
 export const TopEntry = Type.Object({
@@ -223,7 +229,7 @@ export const TopEntry = Type.Object({
   project: Type.Optional(Type.String()),
   app: Type.Optional(Type.String()),
   cost: Type.String(),
-  currency: Type.Union([Type.String(), Type.Null()]),
+  currency: Type.String(),
 });
 export const TopList = Type.Object({ items: Type.Array(TopEntry) });
 

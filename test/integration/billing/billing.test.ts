@@ -752,5 +752,39 @@ describe.each(drivers)('billing on $name', ({ open }) => {
         ).statusCode,
       ).toBe(404);
     });
+
+    it('ranks within one currency, and lists a tenant once even when part of its usage had no plan', async () => {
+      // usd: a USD plan from 15 September, usage all month (the first half has no plan, no cost).
+      expect((await req('POST', '/v1/tenants', admin, { name: 'usd', spec: tenantSpec })).statusCode).toBe(
+        201,
+      );
+      await req('POST', '/v1/plans', admin, {
+        name: 'dollars',
+        currency: 'USD',
+        effectiveFrom: '2026-01-01T00:00:00Z',
+        prices: [{ meter: 'cpu', unitPrice: '100' }],
+      });
+      await req('PUT', '/v1/tenants/usd/plan', admin, {
+        plan: 'dollars',
+        effectiveFrom: '2026-09-15T00:00:00Z',
+      });
+      await send(hourly('usd', 'cpu', '3600', sept, oct));
+      const top = async (query: string) =>
+        req(
+          'GET',
+          `/v1/analytics/top?from=2026-09-01T00:00:00Z&to=2026-10-01T00:00:00Z&by=tenant${query}`,
+          admin,
+        );
+      const mixed = await top('');
+      expect(mixed.statusCode, mixed.body).toBe(422);
+      expect(mixed.json().code).toBe('KUBEOP_ERR_MIXED_CURRENCY');
+      const usd = (await top('&currency=USD')).json();
+      expect(usd.items).toEqual([{ tenant: 'usd', cost: '38400.00', currency: 'USD' }]); // 384 h × 100
+      const eur = (await top('&currency=EUR')).json();
+      expect(eur.items.map((i: { tenant: string }) => i.tenant)).toEqual(['beta', 'acme']);
+      expect((await top('&tenant=usd')).json().items).toEqual([
+        { tenant: 'usd', cost: '38400.00', currency: 'USD' },
+      ]);
+    });
   });
 });
