@@ -1,4 +1,4 @@
-import type { Database } from '../db/database.ts';
+import type { Database, Queryable } from '../db/database.ts';
 import {
   currencyExponent,
   DecimalError,
@@ -42,6 +42,7 @@ import {
   listPlans,
   planIsAssigned,
   tenantAssignments,
+  tenantExists,
 } from './store/billing-plans.ts';
 import {
   insertEvents,
@@ -80,6 +81,11 @@ const readTenant = (call: Call, tenant: string, kind = 'tenant', name = tenant) 
   )
     return;
   throw notFound(kind, name);
+};
+
+/** Plans and invoices belong to a tenant that exists (usage may arrive for any name; see the docs). */
+const requireTenant = async (q: Queryable, tenant: string) => {
+  if (!(await tenantExists(q, tenant))) throw notFound('tenant', tenant);
 };
 
 /** Usage ingestion, plans, invoices and analytics (see docs/concepts/billing.md). */
@@ -237,6 +243,7 @@ export function billingService(db: Database) {
       onlyAdmin(call, 'assigning a plan');
       const from = hourParam(fromIso, 'effectiveFrom');
       await db.transaction(async (tx) => {
+        await requireTenant(tx, tenant);
         const plan = await getPlan(tx, planName);
         if (!plan) throw notFound('plan', planName);
         const billed = await overlappingFinalized(tx, tenant, from, FAR_FUTURE);
@@ -256,6 +263,7 @@ export function billingService(db: Database) {
 
     async assignments(call: Call, tenant: string) {
       readTenant(call, tenant);
+      await requireTenant(db, tenant);
       const list = await tenantAssignments(db, tenant);
       return {
         tenant,
@@ -271,6 +279,7 @@ export function billingService(db: Database) {
       const end = hourParam(endIso, 'periodEnd');
       if (end <= start) throw badRequest('VALIDATION', 'periodEnd must be after periodStart');
       const out = await db.transaction(async (tx) => {
+        await requireTenant(tx, tenant);
         const billed = await overlappingFinalized(tx, tenant, start, end);
         if (billed.length > 0)
           throw conflict(
@@ -301,6 +310,7 @@ export function billingService(db: Database) {
         if (!current) throw notFound('invoice', id);
         if (current.status === 'finalized')
           throw conflict('INVOICE_FINALIZED', `invoice ${current.number} is already finalized`);
+        await requireTenant(tx, current.tenant);
         // A period still running would be billed before its usage is in: refused, so that a finalized
         // invoice only ever changes through late usage, never through the normal course of a period.
         if (current.periodEnd * HOUR_MS > Date.now())

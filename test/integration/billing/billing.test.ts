@@ -561,6 +561,36 @@ describe.each(drivers)('billing on $name', ({ open }) => {
       }
     });
 
+    it('refuses plans and invoices for a tenant that does not exist, with a 404', async () => {
+      const assign = await req('PUT', '/v1/tenants/ghost/plan', admin, {
+        plan: 'standard',
+        effectiveFrom: '2026-09-01T00:00:00Z',
+      });
+      expect(assign.statusCode, assign.body).toBe(404);
+      expect(assign.json().code).toBe('KUBEOP_ERR_TENANT_NOT_FOUND');
+      expect((await req('GET', '/v1/tenants/ghost/plan', admin)).json().code).toBe(
+        'KUBEOP_ERR_TENANT_NOT_FOUND',
+      );
+      const d = await draft('ghost', sept, oct);
+      expect(d.statusCode, d.body).toBe(404);
+      expect(d.json().code).toBe('KUBEOP_ERR_TENANT_NOT_FOUND');
+      // A draft whose tenant was deleted since is not finalized either (it stays for the admin).
+      expect((await req('POST', '/v1/tenants', admin, { name: 'gone', spec: tenantSpec })).statusCode).toBe(
+        201,
+      );
+      await req('PUT', '/v1/tenants/gone/plan', admin, {
+        plan: 'standard',
+        effectiveFrom: '2026-09-01T00:00:00Z',
+      });
+      const kept = (await draft('gone', sept, oct)).json();
+      expect((await req('DELETE', '/v1/tenants/gone', admin)).statusCode).toBeLessThan(300);
+      const f = await req('POST', `/v1/invoices/${kept.id}/finalize`, admin);
+      expect(f.statusCode, f.body).toBe(404);
+      expect(f.json().code).toBe('KUBEOP_ERR_TENANT_NOT_FOUND');
+      expect((await req('GET', `/v1/invoices/${kept.id}`, admin)).statusCode).toBe(200);
+      expect(await scalar('SELECT count(*)::int FROM tenant_plans WHERE tenant = $1', ['ghost'])).toBe(0);
+    });
+
     it('refuses a period no plan covers with a 422', async () => {
       const res = await draft('beta', Date.parse('2026-08-01T00:00:00Z'), sept);
       expect(res.statusCode).toBe(422);
