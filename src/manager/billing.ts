@@ -1,4 +1,4 @@
-import type { Database } from '../db/database.ts';
+import type { Database, Queryable } from '../db/database.ts';
 import {
   currencyExponent,
   DecimalError,
@@ -6,10 +6,10 @@ import {
   parseDecimal,
   roundHalfEven,
 } from '../domain/billing/decimal.ts';
-import { exactHour, hourToIso } from '../domain/billing/hours.ts';
+import { exactHour, HOUR_MS, hourToIso } from '../domain/billing/hours.ts';
 import { meter, QUANTITY_ONE, QUANTITY_SCALE } from '../domain/billing/meters.ts';
 import { compileVersion, type PlanVersion } from '../domain/billing/plan.ts';
-import type { CreatePlan, PlanVersionBody, UsageEvent } from '../schemas/billing.ts';
+import type { CreatePlan, PlanVersionBody, UsageEvent, VoidUsageEvent } from '../schemas/billing.ts';
 import { allowed } from './auth/principal.ts';
 import { computeLines } from './invoice-lines.ts';
 import { invoiceView } from './invoice-render.ts';
@@ -42,8 +42,15 @@ import {
   listPlans,
   planIsAssigned,
   tenantAssignments,
+  tenantExists,
 } from './store/billing-plans.ts';
-import { insertEvents, lockForFinalize, lockForIngestion, usageAnalytics } from './store/billing-usage.ts';
+import {
+  insertEvents,
+  lockForFinalize,
+  lockForIngestion,
+  usageAnalytics,
+  voidEvent,
+} from './store/billing-usage.ts';
 
 /** An hour after any invoice period (year 9999). */
 const FAR_FUTURE = Date.UTC(9999, 0, 1) / 3_600_000;
@@ -76,6 +83,11 @@ const readTenant = (call: Call, tenant: string, kind = 'tenant', name = tenant) 
   throw notFound(kind, name);
 };
 
+/** Plans and invoices belong to a tenant that exists (usage may arrive for any name; see the docs). */
+const requireTenant = async (q: Queryable, tenant: string) => {
+  if (!(await tenantExists(q, tenant))) throw notFound('tenant', tenant);
+};
+
 /** Usage ingestion, plans, invoices and analytics (see docs/concepts/billing.md). */
 export function billingService(db: Database) {
   async function invoiceOrThrow(call: Call, id: string): Promise<InvoiceRow> {
@@ -105,7 +117,10 @@ export function billingService(db: Database) {
   };
 
   return {
-    async ingest(call: Call, events: UsageEvent[]): Promise<{ accepted: number; duplicates: number }> {
+    async ingest(
+      call: Call,
+      events: UsageEvent[],
+    ): Promise<{ accepted: number; duplicates: number; conflicts: number }> {
       if (call.principal.role !== 'metering' && call.principal.role !== 'platform-admin')
         throw forbidden('sending usage needs a metering or platform-admin token');
       const limit = Date.now() + MAX_FUTURE_MS;
@@ -120,11 +135,37 @@ export function billingService(db: Database) {
           );
         return { ...e, app: e.app ?? '', time: new Date(at).toISOString() };
       });
-      const { accepted } = await db.transaction(async (tx) => {
+      const { accepted, conflicts } = await db.transaction(async (tx) => {
         await lockForIngestion(tx);
         return insertEvents(tx, rows);
       });
-      return { accepted, duplicates: events.length - accepted };
+      return { accepted, duplicates: events.length - accepted - conflicts, conflicts };
+    },
+
+    /**
+     * Corrects usage: the event is voided (kept, its key still used), its quantity leaves the rollup,
+     * and if a finalized invoice depended on it the next invoice carries the negative difference.
+     * To replace a wrong quantity, void the event and send the right one under a new key.
+     */
+    async voidEvent(call: Call, body: VoidUsageEvent) {
+      onlyAdmin(call, 'voiding usage');
+      return db.transaction(async (tx) => {
+        await lockForIngestion(tx);
+        const v = await voidEvent(tx, body, body.reason);
+        if (v === undefined) throw notFound('usage_event', `${body.cluster}/${body.source}/${body.key}`);
+        if (v === 'voided')
+          throw conflict('USAGE_EVENT_VOIDED', `usage event "${body.key}" is already voided`);
+        await auditSuccess(tx, call, 'void', 'usage-event', body.key, null, {
+          cluster: v.cluster,
+          source: v.source,
+          tenant: v.tenant,
+          meter: v.meter,
+          quantity: v.quantity,
+          time: v.time,
+          reason: v.reason,
+        });
+        return v;
+      });
     },
 
     // ---- plans
@@ -202,6 +243,7 @@ export function billingService(db: Database) {
       onlyAdmin(call, 'assigning a plan');
       const from = hourParam(fromIso, 'effectiveFrom');
       await db.transaction(async (tx) => {
+        await requireTenant(tx, tenant);
         const plan = await getPlan(tx, planName);
         if (!plan) throw notFound('plan', planName);
         const billed = await overlappingFinalized(tx, tenant, from, FAR_FUTURE);
@@ -221,6 +263,7 @@ export function billingService(db: Database) {
 
     async assignments(call: Call, tenant: string) {
       readTenant(call, tenant);
+      await requireTenant(db, tenant);
       const list = await tenantAssignments(db, tenant);
       return {
         tenant,
@@ -236,6 +279,7 @@ export function billingService(db: Database) {
       const end = hourParam(endIso, 'periodEnd');
       if (end <= start) throw badRequest('VALIDATION', 'periodEnd must be after periodStart');
       const out = await db.transaction(async (tx) => {
+        await requireTenant(tx, tenant);
         const billed = await overlappingFinalized(tx, tenant, start, end);
         if (billed.length > 0)
           throw conflict(
@@ -266,6 +310,14 @@ export function billingService(db: Database) {
         if (!current) throw notFound('invoice', id);
         if (current.status === 'finalized')
           throw conflict('INVOICE_FINALIZED', `invoice ${current.number} is already finalized`);
+        await requireTenant(tx, current.tenant);
+        // A period still running would be billed before its usage is in: refused, so that a finalized
+        // invoice only ever changes through late usage, never through the normal course of a period.
+        if (current.periodEnd * HOUR_MS > Date.now())
+          throw conflict(
+            'PERIOD_NOT_ENDED',
+            `the period of this invoice ends at ${hourToIso(current.periodEnd)}; finalize it after that (a draft can be generated any time)`,
+          );
         const billed = await overlappingFinalized(tx, current.tenant, current.periodStart, current.periodEnd);
         if (billed.length > 0)
           throw conflict(

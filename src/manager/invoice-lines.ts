@@ -1,8 +1,8 @@
 import type { Queryable } from '../db/database.ts';
-import { formatDecimal, parseDecimal } from '../domain/billing/decimal.ts';
+import { adjustmentsFor, type BilledLine } from '../domain/billing/adjustments.ts';
+import { currencyExponent } from '../domain/billing/decimal.ts';
 import { hourToIso, monthOf } from '../domain/billing/hours.ts';
-import { QUANTITY_SCALE } from '../domain/billing/meters.ts';
-import { ratePeriod, RatingError, type RatedLine } from '../domain/billing/rating.ts';
+import { checkAmount, ratePeriod, RatingError, type RatedLine } from '../domain/billing/rating.ts';
 import { ApiError } from '../platform/problem.ts';
 import {
   finalizedAdjustmentsOf,
@@ -22,18 +22,17 @@ const ratingProblem = (err: unknown): never => {
   throw err;
 };
 
-const signed = (s: string, scale: number) =>
-  s.startsWith('-') ? -parseDecimal(s.slice(1), scale) : parseDecimal(s, scale);
-
 const describe = (l: RatedLine): string => {
   const since = hourToIso(l.planVersion).slice(0, 10);
   switch (l.kind) {
     case 'fee':
-      return `${l.item}: monthly fee of plan ${l.plan}, pro rata for ${l.quantity} hours`;
+      return `${l.item}: monthly fee of plan ${l.plan}, for ${l.quantity} of a month (charged by the hour)`;
     case 'usage':
       return `${l.item} used by project ${l.project} (plan ${l.plan}, prices from ${since})`;
     case 'allowance':
       return `${l.item} included in plan ${l.plan}`;
+    case 'rounding':
+      return 'rounding: each line is rounded on the amount accumulated since the start of its month';
   }
 };
 
@@ -52,16 +51,13 @@ const stored = (l: RatedLine): StoredLine => ({
   description: describe(l),
 });
 
-const lineKey = (
-  kind: string,
-  l: { project: string | null; item: string; plan: string; planVersion: number },
-) => `${kind}\0${l.project ?? ''}\0${l.item}\0${l.plan}\0${l.planVersion}`;
-
 /**
  * The lines of a tenant's invoice for [start, end): the period rated from the rollups, plus
  * adjustments for late usage of earlier finalized invoices — each such invoice rated again with the
  * usage known now, minus what it and earlier adjustments already billed. Level-triggered: however
- * many late events arrived, and in whatever order, the adjustment is the exact difference.
+ * many late events arrived, and in whatever order, the adjustment is the exact difference. Late usage
+ * marks every finalized invoice whose rating depends on it (see dependsOnHour in
+ * src/domain/billing/adjustments.ts), not only the one covering its hour.
  */
 export async function computeLines(tx: Queryable, tenant: string, start: number, end: number) {
   const assignments = await tenantAssignments(tx, tenant);
@@ -88,33 +84,32 @@ export async function computeLines(tx: Queryable, tenant: string, start: number,
         'KUBEOP_ERR_MIXED_CURRENCY',
         `late usage of ${x.number} is in ${now.currency}, this invoice in ${rating.currency}`,
       );
-    const billed = new Map<string, { quantity: bigint; amount: bigint }>();
-    const add = (key: string, quantity: string, amount: bigint) => {
-      const b = billed.get(key) ?? { quantity: 0n, amount: 0n };
-      b.quantity += signed(quantity, QUANTITY_SCALE);
-      b.amount += amount;
-      billed.set(key, b);
-    };
-    for (const l of (await invoiceLines(tx, [x.id])).get(x.id)!)
-      add(lineKey(l.kind, l), l.quantity, l.amount);
-    for (const l of await finalizedAdjustmentsOf(tx, x.id))
-      add(lineKey(l.adjustsKind!, l), l.quantity, l.amount);
-    for (const l of now.lines) {
-      const b = billed.get(lineKey(l.kind, l)) ?? { quantity: 0n, amount: 0n };
-      const dq = signed(l.quantity, QUANTITY_SCALE) - b.quantity;
-      const da = l.amount - b.amount;
-      if (dq === 0n && da === 0n) continue;
+    // What x billed for its own period (not the adjustments it carried for earlier invoices), and
+    // what finalized invoices since have added for it.
+    const billed: BilledLine[] = [
+      ...(await invoiceLines(tx, [x.id]))
+        .get(x.id)!
+        .flatMap((l) => (l.kind === 'adjustment' ? [] : [{ ...l, kind: l.kind }])),
+      ...(await finalizedAdjustmentsOf(tx, x.id)).map((l) => ({ ...l, kind: l.adjustsKind! })),
+    ];
+    for (const l of adjustmentsFor(now.lines, billed, currencyExponent(now.currency), x.periodStart))
       lines.push({
         ...stored(l),
         kind: 'adjustment',
-        quantity: formatDecimal(dq, QUANTITY_SCALE),
-        amount: da,
         adjusts: x.id,
         adjustsKind: l.kind,
         description: `late usage for ${x.number} (${hourToIso(x.periodStart).slice(0, 10)} to ${hourToIso(x.periodEnd).slice(0, 10)}): ${describe(l)}`,
       });
-    }
     adjusted.push(x.id);
   }
-  return { currency: rating.currency, lines, total: lines.reduce((t, l) => t + l.amount, 0n), adjusted };
+  let total: bigint;
+  try {
+    total = checkAmount(
+      lines.reduce((t, l) => t + l.amount, 0n),
+      'the total',
+    );
+  } catch (err) {
+    return ratingProblem(err);
+  }
+  return { currency: rating.currency, lines, total, adjusted };
 }

@@ -5,7 +5,9 @@
 export const HOUR_MS = 3_600_000;
 
 export const hourOf = (ms: number): number => Math.floor(ms / HOUR_MS);
-export const hourToIso = (hour: number): string => new Date(hour * HOUR_MS).toISOString();
+/** `2026-11-01T00:00:00Z`: billing times are whole hours, shown to the second like every API time. */
+export const hourToIso = (hour: number): string =>
+  new Date(hour * HOUR_MS).toISOString().replace('.000Z', 'Z');
 
 /** An ISO timestamp exactly on the hour → its hour; anything else → undefined. */
 export function exactHour(iso: string): number | undefined {

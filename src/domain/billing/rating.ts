@@ -1,5 +1,6 @@
-import { currencyExponent, formatDecimal, roundHalfEven } from './decimal.ts';
+import { currencyExponent, formatDecimal, parseDecimal, roundHalfEven } from './decimal.ts';
 import { monthOf } from './hours.ts';
+import { multiplyOut } from './lines.ts';
 import { meter, QUANTITY_ONE, QUANTITY_SCALE } from './meters.ts';
 import { PRICE_ONE, versionResolver, type Assignment, type CompiledVersion } from './plan.ts';
 
@@ -11,7 +12,7 @@ export interface UsageRow {
   quantity: bigint;
 }
 
-export type LineKind = 'fee' | 'usage' | 'allowance';
+export type LineKind = 'fee' | 'usage' | 'allowance' | 'rounding';
 
 export interface RatedLine {
   kind: LineKind;
@@ -22,10 +23,13 @@ export interface RatedLine {
   plan: string;
   /** Hour the plan version took effect: which prices were used. */
   planVersion: number;
-  /** In `unit`, rounded half-even to 6 decimals for display; amounts use the exact quantity. */
+  /**
+   * In `unit`, rounded half-even to 6 decimals; `amount` is exactly quantity × unitPrice rounded
+   * half-even (see lines.ts). Fees count in months: the hours charged over the hours of the month.
+   */
   quantity: string;
   unit: string;
-  /** Major currency units per `unit` (fees: per month). */
+  /** Major currency units per `unit`. */
   unitPrice: string;
   /** Minor currency units; negative for allowances. */
   amount: bigint;
@@ -38,7 +42,24 @@ export interface Rating {
   total: bigint;
 }
 
-export type RatingErrorCode = 'NO_PLAN' | 'MIXED_CURRENCY' | 'BAD_PERIOD';
+export type RatingErrorCode = 'NO_PLAN' | 'MIXED_CURRENCY' | 'BAD_PERIOD' | 'AMOUNT_TOO_LARGE';
+
+/**
+ * The largest amount a line or an invoice may have, in minor units: 18 digits, inside the bigint
+ * columns that store it. The API's bounds on quantities and prices keep single events far below it,
+ * but many events add up; an invoice beyond it is refused (and its usage can be voided).
+ */
+export const MAX_AMOUNT = 10n ** 18n - 1n;
+
+/** Throws AMOUNT_TOO_LARGE when an amount cannot be stored; `what` names it. */
+export function checkAmount(amount: bigint, what: string): bigint {
+  if (amount > MAX_AMOUNT || amount < -MAX_AMOUNT)
+    throw new RatingError(
+      'AMOUNT_TOO_LARGE',
+      `${what} comes to ${amount} minor units, more than the 18 digits an invoice holds; check the usage (POST /v1/usage/events/void corrects a wrong event)`,
+    );
+  return amount;
+}
 
 export class RatingError extends Error {
   readonly code: RatingErrorCode;
@@ -63,7 +84,7 @@ interface Acc {
   displayDen: bigint;
 }
 
-const kindOrder: Record<LineKind, number> = { fee: 0, usage: 1, allowance: 2 };
+const kindOrder: Record<LineKind, number> = { fee: 0, usage: 1, allowance: 2, rounding: 3 };
 
 /**
  * Prices a tenant's usage over the hours [start, end).
@@ -78,8 +99,9 @@ const kindOrder: Record<LineKind, number> = { fee: 0, usage: 1, allowance: 2 };
  *
  * Each hour is priced by the plan version in force at that hour (assignment, then the version's
  * effective hour), so a plan change mid-period gives each part its own lines at its own prices.
- * Included allowances are tenant-wide per meter and calendar month: the first units used in a month
- * are free, whichever project used them, shown as a negative `allowance` line. Fees accrue by hour:
+ * Included allowances are tenant-wide per plan, meter and calendar month: the first units used in
+ * a month under a plan that prices the meter are free, whichever project used them, shown as a
+ * negative `allowance` line; a plan taking over mid-month brings its full allowance. Fees accrue by hour:
  * monthly amount × hours / hours in that month.
  */
 export function ratePeriod(input: {
@@ -103,6 +125,7 @@ export function ratePeriod(input: {
 
   let currency: string | undefined;
   let exp = 0n;
+  let expDigits = 0;
   const accs = new Map<string, Acc>();
   const acc = (key: string, make: () => Acc) => {
     let a = accs.get(key);
@@ -128,7 +151,8 @@ export function ratePeriod(input: {
       }
       if (currency === undefined) {
         currency = v.currency;
-        exp = 10n ** BigInt(currencyExponent(currency));
+        expDigits = currencyExponent(currency);
+        exp = 10n ** BigInt(expDigits);
       } else if (currency !== v.currency)
         throw new RatingError(
           'MIXED_CURRENCY',
@@ -137,7 +161,7 @@ export function ratePeriod(input: {
       const before = h < lo;
       for (const f of v.fees) {
         const a = acc(`fee\0\0${f.name}\0${v.plan}\0${v.effectiveFrom}\0${m.start}`, () => ({
-          ...base('fee', null, f.name, v, 'hour', f.monthlyAmount),
+          ...base('fee', null, f.name, v, 'month', f.monthlyAmount),
           num: 0n,
           den: 1n,
           displayDen: 1n,
@@ -151,8 +175,11 @@ export function ratePeriod(input: {
     }
     for (const a of accs.values()) {
       if (a.monthUpto === 0n) continue;
-      const q = a.line.kind === 'fee' ? QUANTITY_ONE : 1n; // fee quantities are whole hours
-      a.quantity += (a.monthUpto - a.monthBefore) * q;
+      // Fees count months: hours charged / hours of the month, in millionths (rounded half-even).
+      a.quantity +=
+        a.line.kind === 'fee'
+          ? roundHalfEven((a.monthUpto - a.monthBefore) * QUANTITY_ONE, hoursInMonth)
+          : a.monthUpto - a.monthBefore;
       a.amount +=
         a.sign * (roundHalfEven(a.monthUpto * a.num, a.den) - roundHalfEven(a.monthBefore * a.num, a.den));
     }
@@ -191,9 +218,15 @@ export function ratePeriod(input: {
     );
     u.monthUpto += row.quantity;
     if (before) u.monthBefore += row.quantity;
-    const included = price?.included ?? 0n;
-    const usedSoFar = used.get(row.meter) ?? 0n;
-    used.set(row.meter, usedSoFar + row.quantity);
+    // The allowance is the plan's, per meter and month: only usage the plan in force prices uses it
+    // (a meter an earlier plan of the month did not price, or priced, leaves it whole), and coming
+    // back to a plan later in the month resumes its count. Not prorated: prorating would depend on
+    // assignments after the hour, so a finalized part of a month could change.
+    if (!price) return;
+    const included = price.included;
+    const pool = `${v.plan}\0${row.meter}`;
+    const usedSoFar = used.get(pool) ?? 0n;
+    used.set(pool, usedSoFar + row.quantity);
     const free = minBig(row.quantity, included - usedSoFar);
     if (free <= 0n) return;
     const a = acc(`allowance\0\0${row.meter}\0${v.plan}\0${v.effectiveFrom}`, () =>
@@ -216,7 +249,8 @@ export function ratePeriod(input: {
     });
   }
   // One line per fee, plan version and month was kept apart above only for the month's denominator.
-  const merged = mergeFeeMonths(lines);
+  // Then every line is made to multiply out; the month-cumulative rounding goes to a rounding line.
+  const merged = multiplyOut(mergeFeeMonths(lines), expDigits, start);
   merged.sort(
     (x, y) =>
       kindOrder[x.kind] - kindOrder[y.kind] ||
@@ -224,10 +258,15 @@ export function ratePeriod(input: {
       x.item.localeCompare(y.item) ||
       x.planVersion - y.planVersion,
   );
+  for (const l of merged)
+    checkAmount(l.amount, `line ${l.kind} ${l.project ?? ''} ${l.item}`.replace('  ', ' '));
   return {
     currency: currency ?? input.assignments[0]?.plan.currency ?? 'XXX',
     lines: merged,
-    total: merged.reduce((s, l) => s + l.amount, 0n),
+    total: checkAmount(
+      merged.reduce((s, l) => s + l.amount, 0n),
+      'the total',
+    ),
   };
 }
 
@@ -239,7 +278,10 @@ function mergeFeeMonths(lines: RatedLine[]): RatedLine[] {
     if (!prev) out.set(key, { ...l });
     else {
       prev.amount += l.amount;
-      prev.quantity = String(BigInt(prev.quantity) + BigInt(l.quantity)); // fees: whole hours
+      prev.quantity = formatDecimal(
+        parseDecimal(prev.quantity, QUANTITY_SCALE) + parseDecimal(l.quantity, QUANTITY_SCALE),
+        QUANTITY_SCALE,
+      ); // fees: months, never negative
     }
   }
   return [...out.values()];

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { formatDecimal } from '../../domain/billing/decimal.ts';
+import { ApiError } from '../../platform/problem.ts';
 import { AnalyticsQuery, AnalyticsSeries, TopList, TopQuery } from '../../schemas/billing.ts';
 import type { BillingService } from '../billing.ts';
 import { call, problems, standardProblems } from './common.ts';
@@ -44,9 +45,10 @@ export function analyticsRoutes(app: FastifyInstance, svc: BillingService): void
     {
       schema: {
         tags,
-        summary: 'The N tenants, projects or apps that cost most over a period',
+        summary:
+          'The N tenants, projects or apps that cost most over a period, in one currency (422 if costs are in several and none is chosen)',
         querystring: TopQuery,
-        response: { 200: TopList, ...problems(...standardProblems, 403) },
+        response: { 200: TopList, ...problems(...standardProblems, 403, 422) },
       },
     },
     async (req) => {
@@ -59,6 +61,20 @@ export function analyticsRoutes(app: FastifyInstance, svc: BillingService): void
         groupBy: by,
         ...(q.tenant ? { tenant: q.tenant } : {}),
       });
+      // Ranked within one currency: amounts in two currencies are not comparable. Usage no plan
+      // priced has no cost and no currency, so it takes no place in a ranking of what cost most.
+      const priced = points.flatMap((p) =>
+        p.currency !== null && (!q.currency || p.currency === q.currency)
+          ? [{ ...p, currency: p.currency }]
+          : [],
+      );
+      const currencies = [...new Set(priced.map((p) => p.currency))];
+      if (currencies.length > 1)
+        throw new ApiError(
+          422,
+          'KUBEOP_ERR_MIXED_CURRENCY',
+          `costs in this period are in ${currencies.sort().join(' and ')}; choose one with ?currency=`,
+        );
       const groups = new Map<
         string,
         {
@@ -67,11 +83,11 @@ export function analyticsRoutes(app: FastifyInstance, svc: BillingService): void
           app?: string;
           minor: bigint;
           exp: number;
-          currency: string | null;
+          currency: string;
         }
       >();
-      for (const p of points) {
-        const key = `${p.tenant}\0${p.project ?? ''}\0${p.app ?? ''}\0${p.currency ?? ''}`;
+      for (const p of priced) {
+        const key = `${p.tenant}\0${p.project ?? ''}\0${p.app ?? ''}`;
         const g = groups.get(key) ?? {
           tenant: p.tenant,
           ...(p.project !== undefined ? { project: p.project } : {}),

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { forRequest } from '../../schemas/api.ts';
-import { IngestResult, UsageBatch } from '../../schemas/billing.ts';
+import { IngestResult, UsageBatch, VoidedUsageEvent, VoidUsageEvent } from '../../schemas/billing.ts';
 import type { BillingService } from '../billing.ts';
 import { forbidden } from '../errors.ts';
 import { call, problems, standardProblems } from './common.ts';
@@ -34,5 +34,18 @@ export function usageRoutes(app: FastifyInstance, svc: BillingService): void {
       },
     },
     async (req) => svc.ingest(call(req), req.body.events),
+  );
+  r.post(
+    `${USAGE_EVENTS_PATH}/void`,
+    {
+      schema: {
+        tags: ['usage'],
+        summary:
+          'Void a wrong usage event (platform-admin, audited): it leaves the usage, its key stays used, and a finalized invoice it was in is adjusted on the next one',
+        body: forRequest(VoidUsageEvent),
+        response: { 200: VoidedUsageEvent, ...problems(...standardProblems, 403, 409) },
+      },
+    },
+    async (req) => svc.voidEvent(call(req), req.body),
   );
 }

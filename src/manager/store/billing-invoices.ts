@@ -19,7 +19,7 @@ export interface InvoiceRow {
 }
 
 export interface StoredLine {
-  kind: 'fee' | 'usage' | 'allowance' | 'adjustment';
+  kind: 'fee' | 'usage' | 'allowance' | 'rounding' | 'adjustment';
   project: string | null;
   item: string;
   plan: string;
@@ -29,7 +29,7 @@ export interface StoredLine {
   unitPrice: string;
   amount: bigint;
   adjusts: string | null;
-  adjustsKind: 'fee' | 'usage' | 'allowance' | null;
+  adjustsKind: 'fee' | 'usage' | 'allowance' | 'rounding' | null;
   description: string;
 }
 

@@ -155,3 +155,9 @@ export async function tenantAssignments(q: Queryable, tenant: string): Promise<A
     ...(rows[i + 1] ? { to: Number(rows[i + 1]!.from) } : {}),
   }));
 }
+
+/** Whether a tenant of this name exists now (billing needs one: plans and invoices are a tenant's). */
+export async function tenantExists(q: Queryable, tenant: string): Promise<boolean> {
+  const { rows } = await q.query('SELECT 1 FROM tenants WHERE name = $1', [tenant]);
+  return rows.length > 0;
+}

@@ -23,15 +23,18 @@ export interface EventRow {
  * same batch, or a concurrent transaction (which the unique index makes wait for the first to
  * commit) — is not inserted and so never reaches the rollup: retries never double-count. Rows are
  * inserted in key order and rollups in rollup-key order, so concurrent batches lock in the same order
- * and cannot deadlock. New events for an hour already covered by a finalized invoice of their tenant
- * are recorded in usage_adjustments for the tenant's next invoice.
+ * and cannot deadlock. `conflicts` counts events not inserted whose key is stored with another
+ * payload. New events are recorded in usage_adjustments against every finalized invoice
+ * of their tenant whose rating depends on their hour — each one of the hour's month that ends after
+ * it (allowances used so far and the month's rounding base), as dependsOnHour in
+ * src/domain/billing/adjustments.ts says — for the tenant's next invoice to rate those again.
  *
  * Must run in a transaction that first called `lockForIngestion`.
  */
 export async function insertEvents(
   q: Queryable,
   events: EventRow[],
-): Promise<{ accepted: number; late: number }> {
+): Promise<{ accepted: number; late: number; conflicts: number }> {
   const col = <K extends keyof EventRow>(k: K) => events.map((e) => e[k]);
   const { rows } = await q.query<{ accepted: number; late: number }>(
     `WITH input AS (
@@ -61,7 +64,8 @@ export async function insertEvents(
        INSERT INTO usage_adjustments (invoice_id, tenant, project, app, meter, hour, quantity)
        SELECT i.id, a.tenant, a.project, a.app, a.meter, a.hour, a.quantity
        FROM agg a JOIN invoices i
-         ON i.tenant = a.tenant AND i.status = 'finalized' AND a.hour >= i.period_start AND a.hour < i.period_end
+         ON i.tenant = a.tenant AND i.status = 'finalized' AND i.period_end > a.hour
+         AND i.period_start < (date_trunc('month', a.hour AT TIME ZONE 'UTC') + interval '1 month') AT TIME ZONE 'UTC'
        RETURNING 1
      )
      SELECT (SELECT count(*)::int FROM ins) AS accepted, (SELECT count(*)::int FROM late) AS late`,
@@ -77,7 +81,31 @@ export async function insertEvents(
       col('time'),
     ],
   );
-  return rows[0]!;
+  // An event not inserted whose stored event (under the same key) says something else: the sender
+  // reused a key for other usage. It is not counted (the first payload stands) but reported, so a
+  // broken sender does not lose usage silently. Seen after the insert, so a key sent twice in this
+  // batch with two payloads conflicts too.
+  const conflicts = await q.query<{ n: number }>(
+    `SELECT count(*)::int AS n
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                 $8::numeric[], $9::timestamptz[])
+       AS t(cluster, source, key, tenant, project, app, meter, quantity, at)
+     JOIN usage_events e ON e.cluster = t.cluster AND e.source = t.source AND e.key = t.key
+     WHERE (e.tenant, e.project, e.app, e.meter, e.quantity, e.at)
+       IS DISTINCT FROM (t.tenant, t.project, t.app, t.meter, t.quantity, t.at)`,
+    [
+      col('cluster'),
+      col('source'),
+      col('key'),
+      col('tenant'),
+      col('project'),
+      col('app'),
+      col('meter'),
+      col('quantity'),
+      col('time'),
+    ],
+  );
+  return { ...rows[0]!, conflicts: conflicts.rows[0]!.n };
 }
 
 /**
@@ -180,4 +208,65 @@ export async function usageAnalytics(
     params,
   );
   return rows;
+}
+
+export interface VoidedEvent {
+  cluster: string;
+  source: string;
+  key: string;
+  tenant: string;
+  project: string;
+  app: string;
+  meter: string;
+  quantity: string;
+  time: string;
+  voidedAt: string;
+  reason: string;
+}
+
+/**
+ * Voids one stored event: marks it (it stays, and its key stays used), takes its quantity out of the
+ * hourly rollup, and records the negative quantity as late usage of every finalized invoice whose
+ * rating depended on it (the same rule as insertEvents). Returns undefined when no such event
+ * exists, `'voided'` when it already was voided.
+ *
+ * Must run in a transaction that first called `lockForIngestion`.
+ */
+export async function voidEvent(
+  q: Queryable,
+  id: { cluster: string; source: string; key: string },
+  reason: string,
+): Promise<VoidedEvent | 'voided' | undefined> {
+  const { rows } = await q.query<VoidedEvent>(
+    `WITH v AS (
+       UPDATE usage_events SET voided_at = now(), void_reason = $4
+       WHERE cluster = $1 AND source = $2 AND key = $3 AND voided_at IS NULL
+       RETURNING *
+     ),
+     rolled AS (
+       UPDATE usage_hourly h SET quantity = h.quantity - v.quantity, events = h.events - 1
+       FROM v WHERE h.tenant = v.tenant AND h.hour = v.hour AND h.project = v.project AND h.app = v.app
+         AND h.meter = v.meter
+     ),
+     late AS (
+       INSERT INTO usage_adjustments (invoice_id, tenant, project, app, meter, hour, quantity)
+       SELECT i.id, v.tenant, v.project, v.app, v.meter, v.hour, -v.quantity
+       FROM v JOIN invoices i
+         ON i.tenant = v.tenant AND i.status = 'finalized' AND i.period_end > v.hour
+         AND i.period_start < (date_trunc('month', v.hour AT TIME ZONE 'UTC') + interval '1 month') AT TIME ZONE 'UTC'
+     )
+     SELECT cluster, source, key, tenant, project, app, meter,
+       trim_scale(quantity)::text AS quantity,
+       to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS time,
+       to_char(voided_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "voidedAt",
+       void_reason AS reason
+     FROM v`,
+    [id.cluster, id.source, id.key, reason],
+  );
+  if (rows[0]) return rows[0];
+  const { rows: existing } = await q.query(
+    'SELECT 1 FROM usage_events WHERE cluster = $1 AND source = $2 AND key = $3',
+    [id.cluster, id.source, id.key],
+  );
+  return existing.length > 0 ? 'voided' : undefined;
 }

@@ -140,6 +140,33 @@ describe.each(drivers)('billing on $name', ({ open }) => {
       );
     });
 
+    it('reports a key sent again with a different payload as a conflict, and counts the first one only', async () => {
+      const aug = Date.parse('2026-08-01T00:00:00Z'); // no invoice or analytics below looks at it
+      const [first] = hourly('acme', 'pods', '3600', aug + 10 * HOUR, aug + 11 * HOUR);
+      const res = async (events: Ev[]) =>
+        (await req('POST', '/v1/usage/events', metering, { events })).json();
+      expect(await res([first!])).toEqual({ accepted: 1, duplicates: 0, conflicts: 0 });
+      expect(await res([first!])).toEqual({ accepted: 0, duplicates: 1, conflicts: 0 });
+      expect(await res([{ ...first!, quantity: '7200' }])).toEqual({
+        accepted: 0,
+        duplicates: 0,
+        conflicts: 1,
+      });
+      // Within one batch too: the second payload of a key conflicts with the first.
+      const [other] = hourly('acme', 'pods', '3600', aug + 11 * HOUR, aug + 12 * HOUR);
+      expect(await res([other!, { ...other!, project: 'api' }])).toEqual({
+        accepted: 1,
+        duplicates: 0,
+        conflicts: 1,
+      });
+      expect(
+        await scalar(
+          "SELECT sum(quantity)::text FROM usage_hourly WHERE meter = 'pods' AND hour >= $1 AND hour < $2",
+          [new Date(aug + 10 * HOUR).toISOString(), new Date(aug + 12 * HOUR).toISOString()],
+        ),
+      ).toBe('7200.000000');
+    });
+
     it('keeps keys apart per cluster and source', async () => {
       const [e] = hourly('acme', 'custom.requests', '5', sept, sept + HOUR);
       expect(await send([e!, { ...e!, cluster: 'c2' }, { ...e!, source: 'other' }])).toEqual({
@@ -272,7 +299,7 @@ describe.each(drivers)('billing on $name', ({ open }) => {
       const mine = await req('GET', '/v1/tenants/acme/plan', acmeAdmin);
       expect(mine.json()).toEqual({
         tenant: 'acme',
-        assignments: [{ plan: 'standard', effectiveFrom: '2026-01-01T00:00:00.000Z' }],
+        assignments: [{ plan: 'standard', effectiveFrom: '2026-01-01T00:00:00Z' }], // to the second, as everywhere
       });
       expect((await req('GET', '/v1/tenants/beta/plan', acmeAdmin)).statusCode).toBe(404);
     });
@@ -296,7 +323,7 @@ describe.each(drivers)('billing on $name', ({ open }) => {
         ),
       );
       expect(byItem).toMatchObject({
-        platform: ['720', '10', '10.00'],
+        platform: ['1', '10', '10.00'], // one month × 10 a month
         cpu: ['1440', '0.03', '43.20'],
         memory: ['720', '0.004', '2.88'],
         pods: ['4', '0', '0.00'],
@@ -438,6 +465,132 @@ describe.each(drivers)('billing on $name', ({ open }) => {
       expect(inv.total).toBe('54.00');
     });
 
+    it('rates again the later invoices of a month that late usage changes, so the month adds up', async () => {
+      // 1 EUR per core-hour, 10 included, 30 a month; October in two finalized halves. 7 core-hours in
+      // the first half and 3 in the second are all included. 3 more arrive late for the first half:
+      // the first half still nets 0, but the second half's 3 core-hours are no longer included.
+      expect((await req('POST', '/v1/tenants', admin, { name: 'gamma', spec: tenantSpec })).statusCode).toBe(
+        201,
+      );
+      await req('POST', '/v1/plans', admin, {
+        name: 'hourly',
+        currency: 'EUR',
+        effectiveFrom: '2026-01-01T00:00:00Z',
+        prices: [{ meter: 'cpu', unitPrice: '1', included: '10' }],
+        fees: [{ name: 'base', monthlyAmount: '30' }],
+      });
+      await req('PUT', '/v1/tenants/gamma/plan', admin, {
+        plan: 'hourly',
+        effectiveFrom: '2026-09-01T00:00:00Z',
+      });
+      const half = oct + 15 * 24 * HOUR;
+      await send([
+        ...hourly('gamma', 'cpu', '3600', oct, oct + 7 * HOUR),
+        ...hourly('gamma', 'cpu', '3600', half, half + 3 * HOUR),
+      ]);
+      const totals: string[] = [];
+      for (const [from, to] of [
+        [oct, half],
+        [half, nov],
+      ] as const) {
+        const d = (await draft('gamma', from, to)).json();
+        const f = await req('POST', `/v1/invoices/${d.id}/finalize`, admin);
+        expect(f.statusCode, f.body).toBe(200);
+        totals.push(f.json().total);
+      }
+      const late = hourly('gamma', 'cpu', '3600', oct + 10 * HOUR, oct + 13 * HOUR);
+      expect(await send(late)).toEqual({ accepted: 3, duplicates: 0 });
+      const next = (await draft('gamma', nov, Date.parse('2026-12-01T00:00:00Z'))).json();
+      const adj = next.lines.filter((l: { kind: string }) => l.kind === 'adjustment');
+      const cents = (s: string) => BigInt(s.replace('.', ''));
+      const adjusted = adj.reduce((t: bigint, l: { amount: string }) => t + cents(l.amount), 0n);
+      expect(adjusted).toBe(300n);
+      // What one invoice of the whole of October says now, in a tenant that had only that.
+      const billed = totals.reduce((t, x) => t + cents(x), 0n) + adjusted;
+      expect(billed).toBe(3300n); // 30.00 + 13 core-hours − 10 included
+    });
+
+    it('shows every line of every invoice as quantity × unit price = amount, to the cent', async () => {
+      const dec = (s: string, scale: number) => {
+        const neg = s.startsWith('-');
+        const [i, f = ''] = (neg ? s.slice(1) : s).split('.');
+        const v = BigInt(i! + f.padEnd(scale, '0'));
+        return neg ? -v : v;
+      };
+      const half = (n: bigint, d: bigint) => {
+        // half-even n / d, d > 0
+        let q = n / d;
+        let r = n % d;
+        if (r < 0n) {
+          q -= 1n;
+          r += d;
+        }
+        return 2n * r > d || (2n * r === d && q % 2n !== 0n) ? q + 1n : q;
+      };
+      const list = (await req('GET', '/v1/invoices?limit=500', admin)).json().items as Array<{ id: string }>;
+      let checked = 0;
+      for (const { id } of list) {
+        const inv = (await req('GET', `/v1/invoices/${id}`, admin)).json();
+        for (const l of inv.lines as Array<{ quantity: string; unitPrice: string; amount: string }>) {
+          const product = half(dec(l.quantity, 6) * dec(l.unitPrice, 12) * 100n, 10n ** 18n);
+          expect(product, JSON.stringify(l)).toBe(dec(l.amount, 2));
+          checked++;
+        }
+      }
+      expect(checked).toBeGreaterThan(10);
+    });
+
+    it('refuses to finalize a period that has not ended yet, but drafts it', async () => {
+      const thisHour = Math.floor(Date.now() / HOUR) * HOUR;
+      const d = await draft('acme', thisHour, thisHour + 24 * HOUR);
+      expect(d.statusCode, d.body).toBe(201);
+      const f = await req('POST', `/v1/invoices/${d.json().id}/finalize`, admin);
+      expect(f.statusCode, f.body).toBe(409);
+      expect(f.json().code).toBe('KUBEOP_ERR_PERIOD_NOT_ENDED');
+      expect((await req('DELETE', `/v1/invoices/${d.json().id}`, admin)).statusCode).toBe(204);
+    });
+
+    it('answers 405 with Allow to PUT and PATCH on an invoice: invoices change only by finalizing', async () => {
+      const id = september.id;
+      for (const method of ['PUT', 'PATCH'] as const) {
+        const res = await app.inject({ method, url: `/v1/invoices/${id}`, headers: admin, payload: {} });
+        expect(res.statusCode, res.body).toBe(405);
+        expect(res.headers['allow']).toBe('GET, DELETE');
+        expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(res.json().code).toBe('KUBEOP_ERR_METHOD_NOT_ALLOWED');
+      }
+    });
+
+    it('refuses plans and invoices for a tenant that does not exist, with a 404', async () => {
+      const assign = await req('PUT', '/v1/tenants/ghost/plan', admin, {
+        plan: 'standard',
+        effectiveFrom: '2026-09-01T00:00:00Z',
+      });
+      expect(assign.statusCode, assign.body).toBe(404);
+      expect(assign.json().code).toBe('KUBEOP_ERR_TENANT_NOT_FOUND');
+      expect((await req('GET', '/v1/tenants/ghost/plan', admin)).json().code).toBe(
+        'KUBEOP_ERR_TENANT_NOT_FOUND',
+      );
+      const d = await draft('ghost', sept, oct);
+      expect(d.statusCode, d.body).toBe(404);
+      expect(d.json().code).toBe('KUBEOP_ERR_TENANT_NOT_FOUND');
+      // A draft whose tenant was deleted since is not finalized either (it stays for the admin).
+      expect((await req('POST', '/v1/tenants', admin, { name: 'gone', spec: tenantSpec })).statusCode).toBe(
+        201,
+      );
+      await req('PUT', '/v1/tenants/gone/plan', admin, {
+        plan: 'standard',
+        effectiveFrom: '2026-09-01T00:00:00Z',
+      });
+      const kept = (await draft('gone', sept, oct)).json();
+      expect((await req('DELETE', '/v1/tenants/gone', admin)).statusCode).toBeLessThan(300);
+      const f = await req('POST', `/v1/invoices/${kept.id}/finalize`, admin);
+      expect(f.statusCode, f.body).toBe(404);
+      expect(f.json().code).toBe('KUBEOP_ERR_TENANT_NOT_FOUND');
+      expect((await req('GET', `/v1/invoices/${kept.id}`, admin)).statusCode).toBe(200);
+      expect(await scalar('SELECT count(*)::int FROM tenant_plans WHERE tenant = $1', ['ghost'])).toBe(0);
+    });
+
     it('refuses a period no plan covers with a 422', async () => {
       const res = await draft('beta', Date.parse('2026-08-01T00:00:00Z'), sept);
       expect(res.statusCode).toBe(422);
@@ -463,6 +616,94 @@ describe.each(drivers)('billing on $name', ({ open }) => {
           })
         ).statusCode,
       ).toBe(403);
+    });
+  });
+
+  describe('values the API accepts are values it can bill', () => {
+    // August, so that the analytics of September below see none of it.
+    const aug = Date.parse('2026-08-01T00:00:00Z');
+    it('refuses quantities, prices and fees beyond what storage and rating hold, with a 400', async () => {
+      const good = hourly('delta', 'cpu', '1', sept, sept + HOUR)[0]!;
+      const huge = await req('POST', '/v1/usage/events', metering, {
+        events: [{ ...good, key: 'huge', quantity: '1'.repeat(24) }],
+      });
+      expect(huge.statusCode, huge.body).toBe(400);
+      expect(huge.json().code).toBe('KUBEOP_ERR_VALIDATION');
+      for (const body of [
+        { prices: [{ meter: 'cpu', unitPrice: '1'.repeat(19) }] },
+        { prices: [], fees: [{ name: 'base', monthlyAmount: '1'.repeat(19) }] },
+        { prices: [{ meter: 'cpu', unitPrice: '1', included: '1'.repeat(24) }] },
+      ]) {
+        const res = await req('POST', '/v1/plans', admin, {
+          name: 'too-big',
+          currency: 'EUR',
+          effectiveFrom: '2026-01-01T00:00:00Z',
+          ...body,
+        });
+        expect(res.statusCode, res.body).toBe(400);
+        expect(res.json().code).toBe('KUBEOP_ERR_VALIDATION');
+      }
+    });
+
+    it('answers 422 for an invoice too large to represent, and voiding the event through the API fixes it', async () => {
+      expect((await req('POST', '/v1/tenants', admin, { name: 'delta', spec: tenantSpec })).statusCode).toBe(
+        201,
+      );
+      await req('POST', '/v1/plans', admin, {
+        name: 'pricey',
+        currency: 'EUR',
+        effectiveFrom: '2026-01-01T00:00:00Z',
+        prices: [{ meter: 'cpu', unitPrice: '999999999999' }],
+      });
+      await req('PUT', '/v1/tenants/delta/plan', admin, {
+        plan: 'pricey',
+        effectiveFrom: '2026-08-01T00:00:00Z',
+      });
+      const [ok] = hourly('delta', 'cpu', '3600', aug, aug + HOUR);
+      const wrong = { ...ok!, key: 'wrong', quantity: '999999999999999' };
+      expect(await send([ok!, wrong])).toMatchObject({ accepted: 2 });
+      const tooLarge = await draft('delta', aug, sept);
+      expect(tooLarge.statusCode, tooLarge.body).toBe(422);
+      expect(tooLarge.json().code).toBe('KUBEOP_ERR_AMOUNT_TOO_LARGE');
+
+      const voidBody = { cluster: wrong.cluster, source: wrong.source, key: wrong.key, reason: 'meter bug' };
+      expect((await req('POST', '/v1/usage/events/void', metering, voidBody)).statusCode).toBe(403);
+      const voided = await req('POST', '/v1/usage/events/void', admin, voidBody);
+      expect(voided.statusCode, voided.body).toBe(200);
+      expect(voided.json()).toMatchObject({ key: 'wrong', quantity: '999999999999999', tenant: 'delta' });
+      expect((await req('POST', '/v1/usage/events/void', admin, voidBody)).json().code).toBe(
+        'KUBEOP_ERR_USAGE_EVENT_VOIDED',
+      );
+      expect(
+        (await req('POST', '/v1/usage/events/void', admin, { ...voidBody, key: 'nope' })).json().code,
+      ).toBe('KUBEOP_ERR_USAGE_EVENT_NOT_FOUND');
+      expect(
+        await scalar("SELECT count(*)::int FROM audit_log WHERE action = 'void' AND resource_name = 'wrong'"),
+      ).toBe(1);
+      // A voided key stays used: sending it again counts nothing.
+      expect(await send([wrong])).toMatchObject({ accepted: 0 });
+      const fixed = await draft('delta', aug, sept);
+      expect(fixed.statusCode, fixed.body).toBe(201);
+      expect(fixed.json().total).toBe('999999999999.00');
+    });
+
+    it('carries a voided event of a finalized invoice as a negative adjustment', async () => {
+      const d = (await draft('delta', aug, sept)).json();
+      expect((await req('POST', `/v1/invoices/${d.id}/finalize`, admin)).statusCode).toBe(200);
+      const [ok] = hourly('delta', 'cpu', '3600', aug, aug + HOUR);
+      const res = await req('POST', '/v1/usage/events/void', admin, {
+        cluster: ok!.cluster,
+        source: ok!.source,
+        key: ok!.key,
+        reason: 'double-counted',
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      const next = (await draft('delta', sept, oct)).json();
+      expect(
+        next.lines
+          .filter((l: { kind: string }) => l.kind === 'adjustment')
+          .map((l: { quantity: string; amount: string }) => [l.quantity, l.amount]),
+      ).toEqual([['-1', '-999999999999.00']]);
     });
   });
 
@@ -540,6 +781,40 @@ describe.each(drivers)('billing on $name', ({ open }) => {
           )
         ).statusCode,
       ).toBe(404);
+    });
+
+    it('ranks within one currency, and lists a tenant once even when part of its usage had no plan', async () => {
+      // usd: a USD plan from 15 September, usage all month (the first half has no plan, no cost).
+      expect((await req('POST', '/v1/tenants', admin, { name: 'usd', spec: tenantSpec })).statusCode).toBe(
+        201,
+      );
+      await req('POST', '/v1/plans', admin, {
+        name: 'dollars',
+        currency: 'USD',
+        effectiveFrom: '2026-01-01T00:00:00Z',
+        prices: [{ meter: 'cpu', unitPrice: '100' }],
+      });
+      await req('PUT', '/v1/tenants/usd/plan', admin, {
+        plan: 'dollars',
+        effectiveFrom: '2026-09-15T00:00:00Z',
+      });
+      await send(hourly('usd', 'cpu', '3600', sept, oct));
+      const top = async (query: string) =>
+        req(
+          'GET',
+          `/v1/analytics/top?from=2026-09-01T00:00:00Z&to=2026-10-01T00:00:00Z&by=tenant${query}`,
+          admin,
+        );
+      const mixed = await top('');
+      expect(mixed.statusCode, mixed.body).toBe(422);
+      expect(mixed.json().code).toBe('KUBEOP_ERR_MIXED_CURRENCY');
+      const usd = (await top('&currency=USD')).json();
+      expect(usd.items).toEqual([{ tenant: 'usd', cost: '38400.00', currency: 'USD' }]); // 384 h × 100
+      const eur = (await top('&currency=EUR')).json();
+      expect(eur.items.map((i: { tenant: string }) => i.tenant)).toEqual(['beta', 'acme']);
+      expect((await top('&tenant=usd')).json().items).toEqual([
+        { tenant: 'usd', cost: '38400.00', currency: 'USD' },
+      ]);
     });
   });
 });
