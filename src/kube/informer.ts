@@ -5,10 +5,11 @@ import {
   RequestContext,
   Watch,
   type KubeConfig,
-  type KubernetesObject,
 } from '@kubernetes/client-node';
 import type { Logger } from '../platform/logging.ts';
-import { resourceType } from './resources.ts';
+import { keyOf, type KubeObject } from '../schemas/kube-object.ts';
+import { resourcePath, resourceType, type ResourceType } from './resources.ts';
+import type { Store } from './store.ts';
 
 // An informer keeps an in-memory copy of one resource type, shaped like client-go's reflector and
 // indexer: list, replace the store, watch from the list's resourceVersion, and start over when the
@@ -24,19 +25,13 @@ export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
  * HTTP 410 or an ERROR event with code 410 — is reported as an error that `isGone` recognises. After
  * `abort()` neither callback is called again.
  */
-export interface ListWatch<T extends KubernetesObject = KubernetesObject> {
+export interface ListWatch<T extends KubeObject = KubeObject> {
   list(): Promise<{ items: T[]; resourceVersion: string }>;
   watch(
     resourceVersion: string,
     onEvent: (type: WatchEventType, obj: T) => void,
     onDone: (err?: unknown) => void,
   ): Promise<{ abort(): void }>;
-}
-
-/** `namespace/name`, or `name` for a cluster-scoped object. */
-export function objectKey(obj: KubernetesObject): string {
-  const { namespace, name = '' } = obj.metadata ?? {};
-  return namespace ? `${namespace}/${name}` : name;
 }
 
 /** True for the API server's "that resourceVersion is too old" answer, in either form. */
@@ -47,7 +42,19 @@ export function isGone(err: unknown): boolean {
 
 export type ChangeHandler<T> = (key: string, obj: T | undefined) => void;
 
-export interface InformerOptions<T extends KubernetesObject> {
+/**
+ * What a consumer of an informer may do: read, index, subscribe and wait for the first sync. Not
+ * start or stop it: one informer serves every consumer in the process (SharedInformers, cache.ts)
+ * and only its owner ends it. A consumer unsubscribes its handlers when it stops.
+ */
+export interface SharedInformer<T extends KubeObject = KubeObject> extends Store<T> {
+  addIndex(name: string, fn: (obj: T) => string[]): void;
+  onChange(handler: ChangeHandler<T>): () => void;
+  hasSynced(): boolean;
+  waitForSync(): Promise<void>;
+}
+
+export interface InformerOptions<T extends KubeObject> {
   listWatch: ListWatch<T>;
   logger: Logger;
   /** Re-emit every key this often without relisting; 0 turns it off. Default 10 minutes. */
@@ -78,7 +85,7 @@ const SHORT_WATCH_MS = 1000;
  * Handlers run synchronously inside the informer: they should enqueue the key and return; a handler
  * that throws is logged and does not affect the others.
  */
-export class Informer<T extends KubernetesObject = KubernetesObject> {
+export class Informer<T extends KubeObject = KubeObject> implements SharedInformer<T> {
   readonly #listWatch: ListWatch<T>;
   readonly #log: Logger;
   readonly #resyncPeriodMs: number;
@@ -108,13 +115,18 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
   }
 
   /**
-   * Registers an index; only before `start()`, so every stored object is indexed. `fn` must be pure
-   * and must not throw: it runs on every stored version of every object.
+   * Registers an index, before or after `start()`: an index added later is built at once from the
+   * objects already stored (handlers run synchronously, so no update slips between). Names are
+   * unique per informer, because a shared informer serves several consumers and two of them meaning
+   * different things by one name would read each other's index. `fn` must be pure and must not
+   * throw: it runs on every stored version of every object.
    */
   addIndex(name: string, fn: (obj: T) => string[]): void {
-    if (this.#started) throw new Error(`index ${name} added after the informer started`);
+    if (this.#indexers.has(name)) throw new Error(`index ${name} is already registered`);
     this.#indexers.set(name, fn);
-    this.#indices.set(name, new Map());
+    const index = new Map<string, Set<string>>();
+    this.#indices.set(name, index);
+    for (const [key, obj] of this.#store) addToIndex(index, fn(obj), key);
   }
 
   /** Subscribes to every add, update, delete (`obj` undefined) and resync; returns an unsubscribe. */
@@ -252,23 +264,23 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
   }
 
   #apply(type: WatchEventType, obj: T): void {
-    const rv = obj.metadata?.resourceVersion;
+    const rv = obj.metadata.resourceVersion;
     if (rv) this.#resourceVersion = rv;
     if (type === 'BOOKMARK') return;
-    const key = objectKey(obj);
+    const key = keyOf(obj.metadata);
     if (type === 'DELETED') this.#delete(key);
     else this.#put(key, obj);
   }
 
   /** Makes the store equal to a fresh list and emits the differences. */
   #replace(items: T[], resourceVersion: string): void {
-    const listed = new Map(items.map((obj) => [objectKey(obj), obj]));
+    const listed = new Map(items.map((obj) => [keyOf(obj.metadata), obj]));
     for (const key of [...this.#store.keys()]) {
       if (!listed.has(key)) this.#delete(key);
     }
     for (const [key, obj] of listed) {
       const old = this.#store.get(key);
-      if (old && old.metadata?.resourceVersion === obj.metadata?.resourceVersion) continue;
+      if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion) continue;
       this.#put(key, obj);
     }
     this.#resourceVersion = resourceVersion;
@@ -281,14 +293,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
   #put(key: string, obj: T): void {
     this.#unindex(key);
     this.#store.set(key, obj);
-    for (const [name, fn] of this.#indexers) {
-      const index = this.#indices.get(name)!;
-      for (const value of fn(obj)) {
-        let keys = index.get(value);
-        if (!keys) index.set(value, (keys = new Set()));
-        keys.add(key);
-      }
-    }
+    for (const [name, fn] of this.#indexers) addToIndex(this.#indices.get(name)!, fn(obj), key);
     this.#emit(key, obj);
   }
 
@@ -328,6 +333,14 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
   }
 }
 
+function addToIndex(index: Map<string, Set<string>>, values: string[], key: string): void {
+  for (const value of values) {
+    let keys = index.get(value);
+    if (!keys) index.set(value, (keys = new Set()));
+    keys.add(key);
+  }
+}
+
 /** Resolves after `ms`, or at once when `signal` aborts. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -344,20 +357,10 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // The real ListWatch, on @kubernetes/client-node.
 
-export interface ResourceRef {
-  apiVersion: string;
-  kind: string;
-  plural: string;
+export interface ResourceRef extends Omit<ResourceType, 'namespaced'> {
   /** Only this namespace; all namespaces (or a cluster-scoped resource) when absent. */
   namespace?: string;
   labelSelector?: string;
-}
-
-/** `/api/v1/...` for the core group, `/apis/<group>/<version>/...` for the others. */
-export function resourcePath(ref: Pick<ResourceRef, 'apiVersion' | 'plural' | 'namespace'>): string {
-  const root = ref.apiVersion.includes('/') ? `/apis/${ref.apiVersion}` : `/api/${ref.apiVersion}`;
-  const ns = ref.namespace ? `/namespaces/${encodeURIComponent(ref.namespace)}` : '';
-  return `${root}${ns}/${ref.plural}`;
 }
 
 const LIST_PAGE_SIZE = 500;
@@ -372,11 +375,11 @@ const LIST_TIMEOUT_MS = 60_000;
  * client-node's watch cuts a connection after 30 s without data; that is reported as a normal end,
  * so the informer simply watches again from its last resourceVersion.
  */
-export function kubeListWatch<T extends KubernetesObject = KubernetesObject>(
+export function kubeListWatch<T extends KubeObject = KubeObject>(
   kc: KubeConfig,
   ref: ResourceRef,
 ): ListWatch<T> {
-  const path = resourcePath(ref);
+  const path = resourcePath({ ...ref, namespaced: ref.namespace !== undefined }, ref.namespace);
   const http = new IsomorphicFetchHttpLibrary();
 
   const getPage = async (continueToken: string | undefined) => {
@@ -412,7 +415,7 @@ export function kubeListWatch<T extends KubernetesObject = KubernetesObject>(
       do {
         const page = await getPage(continueToken);
         for (const item of page.items ?? [])
-          items.push({ apiVersion: ref.apiVersion, kind: ref.kind, ...item });
+          items.push({ ...item, apiVersion: ref.apiVersion, kind: ref.kind });
         resourceVersion = page.metadata?.resourceVersion ?? '';
         continueToken = page.metadata?.continue || undefined;
       } while (continueToken);
@@ -467,17 +470,26 @@ function safeParse(text: string): unknown {
   }
 }
 
+/** Which objects one informer holds: a kind kubeOP knows, optionally narrowed. */
+export interface InformerRef {
+  apiVersion: string;
+  kind: string;
+  labelSelector?: string | undefined;
+  namespace?: string | undefined;
+}
+
 /**
  * An informer for one of the kinds kubeOP knows (src/kube/resources.ts), optionally narrowed by a
- * label selector: the one way the operator and admission build their caches.
+ * label selector or a namespace. Processes get theirs through SharedInformers (cache.ts), which
+ * builds each one once.
  */
 export function informerFor(
   kc: KubeConfig,
-  ref: { apiVersion: string; kind: string; labelSelector?: string | undefined; namespace?: string },
+  ref: InformerRef,
   opts: { logger: Logger; resyncPeriodMs?: number },
-): Informer<KubernetesObject> {
+): Informer {
   const r = resourceType(ref.apiVersion, ref.kind);
-  return new Informer<KubernetesObject>({
+  return new Informer({
     listWatch: kubeListWatch(kc, {
       apiVersion: ref.apiVersion,
       kind: ref.kind,

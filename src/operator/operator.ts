@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { Counter, type Registry } from 'prom-client';
 import {
   appLabelValue,
@@ -15,17 +15,17 @@ import { KubeClient } from '../kube/client.ts';
 import { kubeEventRecorder } from '../kube/events.ts';
 import type { Logger } from '../platform/logging.ts';
 import type { App, Project, Tenant } from '../schemas/crds/types.ts';
-import type { KubeObject } from '../schemas/kube-object.ts';
+import { keyOf, type KubeObject } from '../schemas/kube-object.ts';
 import { appReconciler, INDEX_APP, type DeliverySources } from './controllers/app/controller.ts';
 import { DELIVERABLE_KINDS, kindKey, OPTIONAL_KINDS } from './controllers/app/kinds.ts';
 import { LABEL_REVISION_OF } from './controllers/app/revisions.ts';
 import { projectReconciler, PROJECT_OWNED_KINDS } from './controllers/project/controller.ts';
 import type { ProjectRenderOptions } from './controllers/project/render.ts';
-import { INDEX_NAMESPACE, INDEX_PROJECT, INDEX_TENANT, type Store } from './controllers/store.ts';
+import { INDEX_NAMESPACE, INDEX_PROJECT, INDEX_TENANT } from './controllers/store.ts';
 import { served } from './controllers/app/served.ts';
 import { tenantReconciler } from './controllers/tenant/controller.ts';
 import { Controller } from './runtime/controller.ts';
-import { informerFor, objectKey, type Informer } from '../kube/informer.ts';
+import { SharedInformers, type SharedInformer } from '../kube/cache.ts';
 import { LeaderElector } from './runtime/leader-election.ts';
 import { createRuntimeMetrics } from './runtime/runtime-metrics.ts';
 
@@ -33,6 +33,8 @@ export const FIELD_MANAGER = 'kubeop-operator';
 
 export interface OperatorOptions {
   kc: KubeConfig;
+  /** The process's informer cache (shared with admission and metering); its own when absent. */
+  informers?: SharedInformers;
   logger: Logger;
   registry: Registry;
   workers: number;
@@ -90,29 +92,34 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     instance: identity,
     logger,
   });
-  const informers: Informer<KubernetesObject>[] = [];
-
-  const informer = <T extends KubeObject>(apiVersion: string, kind: string, labelSelector?: string) => {
-    const inf = informerFor(
-      kc,
-      { apiVersion, kind, labelSelector },
-      { logger, resyncPeriodMs: opts.resyncMs },
-    );
+  const cache = opts.informers ?? SharedInformers.forCluster(kc, { logger, resyncPeriodMs: opts.resyncMs });
+  const informers: SharedInformer[] = [];
+  const unsubscribes: Array<() => void> = [];
+  const informer = <T extends KubeObject = KubeObject>(
+    apiVersion: string,
+    kind: string,
+    labelSelector?: string,
+  ) => {
+    const inf = cache.informer<T>({ apiVersion, kind, labelSelector });
     informers.push(inf);
-    return inf as unknown as Informer<KubernetesObject> & Store<T>;
+    return inf;
   };
+  const on = <T extends KubeObject>(
+    inf: SharedInformer<T>,
+    handler: (key: string, obj: T | undefined) => void,
+  ) => unsubscribes.push(inf.onChange(handler));
   const managed = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
-  const label = (o: KubernetesObject | undefined, key: string) => o?.metadata?.labels?.[key];
+  const label = (o: KubeObject | undefined, key: string) => o?.metadata.labels?.[key];
 
   const tenants = informer<Tenant>('paas.kubeop.io/v1alpha1', 'Tenant');
   const projects = informer<Project>('paas.kubeop.io/v1alpha1', 'Project');
-  projects.addIndex(INDEX_TENANT, (p) => [(p as unknown as Project).spec.tenantRef.name]);
+  projects.addIndex(INDEX_TENANT, (p) => [p.spec.tenantRef.name]);
   const namespaces = informer('v1', 'Namespace', managed);
   const resourceQuotas = informer('v1', 'ResourceQuota', managed);
-  const owned = new Map<string, Store>();
+  const owned = new Map<string, SharedInformer>();
   for (const { apiVersion, kind } of PROJECT_OWNED_KINDS) {
     const inf = informer(apiVersion, kind, managed);
-    inf.addIndex(INDEX_NAMESPACE, (o) => [o.metadata?.namespace ?? '']);
+    inf.addIndex(INDEX_NAMESPACE, (o) => [o.metadata.namespace ?? '']);
     inf.addIndex(INDEX_PROJECT, (o) => [label(o, LABEL_PROJECT) ?? '']);
     owned.set(`${apiVersion}/${kind}`, inf);
   }
@@ -122,20 +129,20 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   const apps = informer<App>('paas.kubeop.io/v1alpha1', 'App');
   const appIndex = (namespace: string | undefined, value: string | undefined) =>
     value ? [`${namespace ?? ''}/${value}`] : [];
-  apps.addIndex(INDEX_APP, (a) => appIndex(a.metadata?.namespace, appLabelValue(a.metadata?.name ?? '')));
-  apps.addIndex(INDEX_NAMESPACE, (a) => [a.metadata?.namespace ?? '']);
-  const delivered = new Map<string, Store>();
+  apps.addIndex(INDEX_APP, (a) => appIndex(a.metadata.namespace, appLabelValue(a.metadata.name)));
+  apps.addIndex(INDEX_NAMESPACE, (a) => [a.metadata.namespace ?? '']);
+  const delivered = new Map<string, SharedInformer>();
   for (const k of DELIVERABLE_KINDS) {
     if (OPTIONAL_KINDS.has(kindKey(k)) && !(await served(client, k.apiVersion, k.kind))) {
       logger.info({ kind: kindKey(k) }, 'not served by this cluster; Apps cannot deliver it');
       continue;
     }
     const inf = informer(k.apiVersion, k.kind, LABEL_APP);
-    inf.addIndex(INDEX_APP, (o) => appIndex(o.metadata?.namespace, label(o, LABEL_APP)));
+    inf.addIndex(INDEX_APP, (o) => appIndex(o.metadata.namespace, label(o, LABEL_APP)));
     delivered.set(kindKey(k), inf);
   }
   const revisions = informer('v1', 'Secret', LABEL_REVISION_OF);
-  revisions.addIndex(INDEX_APP, (o) => appIndex(o.metadata?.namespace, label(o, LABEL_REVISION_OF)));
+  revisions.addIndex(INDEX_APP, (o) => appIndex(o.metadata.namespace, label(o, LABEL_REVISION_OF)));
 
   const metrics = createRuntimeMetrics(opts.registry);
   const appRec = appReconciler({
@@ -192,59 +199,55 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
 
   // Event → keys. Handlers never look at what kind of event it was: they name the objects whose
   // desired state may depend on the one that changed, and the reconcilers read fresh state.
-  tenants.onChange((key) => {
+  on(tenants, (key) => {
     tenantController.enqueue(key);
-    for (const p of projects.byIndex(INDEX_TENANT, key))
-      projectController.enqueue((p as Project).metadata.name);
+    for (const p of projects.byIndex(INDEX_TENANT, key)) projectController.enqueue(p.metadata.name);
   });
-  projects.onChange((key, obj) => {
+  on(projects, (key, obj) => {
     projectController.enqueue(key);
-    const tenant = (obj as Project | undefined)?.spec.tenantRef.name;
+    const tenant = obj?.spec.tenantRef.name;
     if (tenant) tenantController.enqueue(tenant);
   });
   // A delete arrives without the object; the labels of its last known version name the owners.
-  const withLastKnown = (handler: (obj: KubernetesObject) => void) => {
-    const lastKnown = new Map<string, KubernetesObject>();
-    return (key: string, obj: KubernetesObject | undefined) => {
+  const withLastKnown = (handler: (obj: KubeObject) => void) => {
+    const lastKnown = new Map<string, KubeObject>();
+    return (key: string, obj: KubeObject | undefined) => {
       const known = obj ?? lastKnown.get(key);
       if (obj) lastKnown.set(key, obj);
       else lastKnown.delete(key);
       if (known) handler(known);
     };
   };
-  const toProjectAndTenant = (obj: KubernetesObject) => {
+  const toProjectAndTenant = (obj: KubeObject) => {
     const project = label(obj, LABEL_PROJECT);
     const tenant = label(obj, LABEL_TENANT);
     if (project) projectController.enqueue(project);
     if (tenant) tenantController.enqueue(tenant);
   };
-  namespaces.onChange(
+  on(
+    namespaces,
     withLastKnown((obj) => {
       toProjectAndTenant(obj);
-      for (const a of apps.byIndex(INDEX_NAMESPACE, obj.metadata?.name ?? ''))
-        appController.enqueue(objectKey(a));
+      for (const a of apps.byIndex(INDEX_NAMESPACE, obj.metadata.name))
+        appController.enqueue(keyOf(a.metadata));
     }),
   );
-  apps.onChange((key) => appController.enqueue(key));
-  const toApp = (obj: KubernetesObject) => {
-    for (const a of apps.byIndex(
-      INDEX_APP,
-      appIndex(obj.metadata?.namespace, label(obj, LABEL_APP))[0] ?? '',
-    ))
-      appController.enqueue(objectKey(a));
+  on(apps, (key) => appController.enqueue(key));
+  const toApp = (obj: KubeObject) => {
+    for (const a of apps.byIndex(INDEX_APP, appIndex(obj.metadata.namespace, label(obj, LABEL_APP))[0] ?? ''))
+      appController.enqueue(keyOf(a.metadata));
   };
-  for (const store of delivered.values())
-    (store as unknown as Informer<KubernetesObject>).onChange(withLastKnown(toApp));
-  resourceQuotas.onChange(withLastKnown(toProjectAndTenant));
-  for (const store of owned.values()) {
-    (store as unknown as Informer<KubernetesObject>).onChange(
+  for (const inf of delivered.values()) on(inf, withLastKnown(toApp));
+  on(resourceQuotas, withLastKnown(toProjectAndTenant));
+  for (const inf of owned.values()) {
+    on(
+      inf,
       withLastKnown((obj) => {
         const project = label(obj, LABEL_PROJECT);
         if (project) projectController.enqueue(project);
       }),
     );
   }
-  for (const inf of informers) inf.start();
   await Promise.all(informers.map((inf) => inf.waitForSync()));
   logger.info({ informers: informers.length }, 'operator caches synced');
 
@@ -255,9 +258,9 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     projectController.start();
     appController.start();
     // Everything is reconciled once on taking over: level-triggered, nothing depends on past events.
-    for (const t of tenants.list()) tenantController.enqueue(t.metadata!.name!);
-    for (const p of projects.list()) projectController.enqueue(p.metadata!.name!);
-    for (const a of apps.list()) appController.enqueue(objectKey(a));
+    for (const t of tenants.list()) tenantController.enqueue(t.metadata.name);
+    for (const p of projects.list()) projectController.enqueue(p.metadata.name);
+    for (const a of apps.list()) appController.enqueue(keyOf(a.metadata));
   };
 
   let elector: LeaderElector | undefined;
@@ -301,9 +304,9 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       const wanted = identityOf(repoUrl);
       let n = 0;
       for (const a of apps.list()) {
-        const url = (a as unknown as App).spec?.source?.git?.url;
+        const url = a.spec.source.git?.url;
         if (!url || !wanted || identityOf(url) !== wanted) continue;
-        const key = objectKey(a);
+        const key = keyOf(a.metadata);
         appRec.invalidate(key);
         appController.enqueue(key);
         n++;
@@ -316,7 +319,8 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       await elector?.stop();
       await electing;
       await Promise.all([tenantController.stop(), projectController.stop(), appController.stop()]);
-      for (const inf of informers) inf.stop();
+      for (const unsubscribe of unsubscribes) unsubscribe();
+      if (!opts.informers) cache.stop();
     },
   };
 }

@@ -1,11 +1,4 @@
-import type { KubeObject } from '../../schemas/kube-object.ts';
-
-/** The read side of an informer cache: what a reconciler needs, and nothing it could write with. */
-export interface Store<T extends KubeObject = KubeObject> {
-  get(key: string): T | undefined;
-  list(): T[];
-  byIndex(index: string, value: string): T[];
-}
+export type { Store } from '../../kube/store.ts';
 
 /** Index names every cache of kubeOP-managed objects registers. */
 export const INDEX_NAMESPACE = 'namespace';
