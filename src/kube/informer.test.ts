@@ -307,6 +307,16 @@ describe('Informer', () => {
     expect(() => s.informer.addIndex('team', () => [])).toThrow(/already registered/);
   });
 
+  it('emits a delete with the last version it stored, for handlers that map it to owners', async () => {
+    const s = setup();
+    const deletes: Array<[string, Obj | undefined, Obj | undefined]> = [];
+    s.informer.onChange((key, o, deleted) => deletes.push([key, o, deleted]));
+    s.lw.items = [obj('a', 1, { owner: 'x' })];
+    await started(s);
+    s.lw.current.emit('DELETED', obj('a', 2));
+    expect(deletes.at(-1)).toEqual(['ns/a', undefined, obj('a', 1, { owner: 'x' })]);
+  });
+
   it('an index added after the start is built from the objects already stored', async () => {
     const s = setup();
     s.lw.items = [obj('a', 1, { team: 'red' }), obj('b', 2, { team: 'blue' })];

@@ -40,7 +40,11 @@ export function isGone(err: unknown): boolean {
   return e?.code === 410 || e?.statusCode === 410;
 }
 
-export type ChangeHandler<T> = (key: string, obj: T | undefined) => void;
+/**
+ * Called with the key and the object as it now is, or `undefined` when it was deleted; then
+ * `deleted` is its last version this informer stored (what names its owners).
+ */
+export type ChangeHandler<T> = (key: string, obj: T | undefined, deleted?: T) => void;
 
 /**
  * What a consumer of an informer may do: read, index, subscribe and wait for the first sync. Not
@@ -116,13 +120,16 @@ export class Informer<T extends KubeObject = KubeObject> implements SharedInform
 
   /**
    * Registers an index, before or after `start()`: an index added later is built at once from the
-   * objects already stored (handlers run synchronously, so no update slips between). Names are
-   * unique per informer, because a shared informer serves several consumers and two of them meaning
+   * objects already stored (handlers run synchronously, so no update slips between). A shared
+   * informer serves several consumers: registering a name again with the same function is a no-op
+   * (two controllers reading one index), with another function it throws, as two consumers meaning
    * different things by one name would read each other's index. `fn` must be pure and must not
    * throw: it runs on every stored version of every object.
    */
   addIndex(name: string, fn: (obj: T) => string[]): void {
-    if (this.#indexers.has(name)) throw new Error(`index ${name} is already registered`);
+    const existing = this.#indexers.get(name);
+    if (existing === fn) return;
+    if (existing) throw new Error(`index ${name} is already registered`);
     this.#indexers.set(name, fn);
     const index = new Map<string, Set<string>>();
     this.#indices.set(name, index);
@@ -298,10 +305,11 @@ export class Informer<T extends KubeObject = KubeObject> implements SharedInform
   }
 
   #delete(key: string): void {
-    if (!this.#store.has(key)) return;
+    const old = this.#store.get(key);
+    if (!old) return;
     this.#unindex(key);
     this.#store.delete(key);
-    this.#emit(key, undefined);
+    this.#emit(key, undefined, old);
   }
 
   #unindex(key: string): void {
@@ -322,10 +330,10 @@ export class Informer<T extends KubeObject = KubeObject> implements SharedInform
     for (const [key, obj] of this.#store) this.#emit(key, obj);
   }
 
-  #emit(key: string, obj: T | undefined): void {
+  #emit(key: string, obj: T | undefined, deleted?: T): void {
     for (const handler of [...this.#handlers]) {
       try {
-        handler(key, obj);
+        handler(key, obj, deleted);
       } catch (err) {
         this.#log.error({ err, key }, 'informer change handler threw');
       }
