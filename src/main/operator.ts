@@ -51,7 +51,7 @@ export function operatorSetup(opts: {
     if (opts.installCrds) await installMissingCrds(kc, config.KUBEOP_WEBHOOK_NAMESPACE, logger);
     const operator = await startOperator({
       kc,
-      ...(informers ? { informers } : {}),
+      informers,
       logger: logger.child({ component: 'operator' }),
       registry: ctx.metrics.registry,
       workers: config.KUBEOP_OPERATOR_WORKERS,

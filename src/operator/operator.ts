@@ -24,7 +24,7 @@ export const FIELD_MANAGER = 'kubeop-operator';
 export interface OperatorOptions {
   kc: KubeConfig;
   /** The process's informer cache (shared with admission and metering); its own when absent. */
-  informers?: SharedInformers;
+  informers?: SharedInformers | undefined;
   logger: Logger;
   registry: Registry;
   workers: number;

@@ -11,7 +11,7 @@ import type { UsageSink } from './sender.ts';
 export interface MeteringOptions {
   kc: KubeConfig;
   /** The process's informer cache (shared with the operator); its own when absent. */
-  informers?: SharedInformers;
+  informers?: SharedInformers | undefined;
   /** For the metrics API; default: a read-only client of `kc`. */
   client?: KubeClient;
   logger: Logger;
