@@ -1,5 +1,4 @@
 import {
-  ApiException,
   HttpMethod,
   IsomorphicFetchHttpLibrary,
   RequestContext,
@@ -7,6 +6,7 @@ import {
   type KubeConfig,
 } from '@kubernetes/client-node';
 import type { Logger } from '../platform/logging.ts';
+import { KubeApiError } from './client.ts';
 import { keyOf, type KubeObject } from '../schemas/kube-object.ts';
 import { resourcePath, resourceType, type ResourceType } from './resources.ts';
 import type { Store } from './store.ts';
@@ -403,12 +403,11 @@ export function kubeListWatch<T extends KubeObject = KubeObject>(
     const res = await http.send(ctx).toPromise();
     const body = await res.body.text();
     if (res.httpStatusCode !== 200) {
-      const status = safeParse(body) as { message?: string } | undefined;
-      throw new ApiException(
+      const status = safeParse(body) as { reason?: string; message?: string } | undefined;
+      throw new KubeApiError(
         res.httpStatusCode,
-        `list ${path}: ${status?.message ?? body}`,
-        body,
-        res.headers,
+        status?.reason ?? 'Unknown',
+        `list ${path}: ${res.httpStatusCode} ${status?.message ?? body.slice(0, 2000)}`,
       );
     }
     return JSON.parse(body) as { items?: T[]; metadata?: { resourceVersion?: string; continue?: string } };
@@ -448,8 +447,11 @@ export function kubeListWatch<T extends KubeObject = KubeObject>(
           if (done) return;
           if (type === 'ERROR') {
             // A metav1.Status (410 when resourceVersion is too old); the server closes the stream.
-            const status = obj as { code?: number; message?: string };
-            finish(new ApiException(status.code ?? 500, `watch ${path}: ${status.message}`, status, {}));
+            const status = obj as { code?: number; reason?: string; message?: string };
+            const code = status.code ?? 500;
+            finish(
+              new KubeApiError(code, status.reason ?? 'Unknown', `watch ${path}: ${code} ${status.message}`),
+            );
           } else {
             onEvent(type as WatchEventType, obj as T);
           }
