@@ -95,9 +95,13 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     drift,
     logger,
   };
+  // The cache starts informers as they are asked for: one of our own must not outlive a failed start.
   const app = await appController(deps, {
     sources: opts.delivery?.sources ?? {},
     resyncMs: opts.delivery?.resyncMs ?? 300_000,
+  }).catch((err: unknown) => {
+    if (!opts.informers) cache.stop();
+    throw err;
   });
   const declarations: ControllerDeclaration[] = [
     tenantController(deps),
