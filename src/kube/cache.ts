@@ -1,5 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../platform/logging.ts';
+import { KubeTransport } from './transport.ts';
 import type { KubeObject } from '../schemas/kube-object.ts';
 import type { Informer } from './informer.ts';
 import { informerFor, type InformerRef, type SharedInformer } from './informer.ts';
@@ -42,9 +43,16 @@ export class SharedInformers {
     this.#factory = factory;
   }
 
-  /** Informers that list and watch the cluster of `kc`. */
-  static forCluster(kc: KubeConfig, opts: { logger: Logger; resyncPeriodMs?: number }): SharedInformers {
-    return new SharedInformers((ref) => informerFor(kc, ref, opts));
+  /**
+   * Informers that list and watch the cluster, all on one transport: the process's when given, else
+   * one made for this cache from `kc`.
+   */
+  static forCluster(
+    kc: KubeConfig | KubeTransport,
+    opts: { logger: Logger; resyncPeriodMs?: number },
+  ): SharedInformers {
+    const transport = kc instanceof KubeTransport ? kc : new KubeTransport(kc);
+    return new SharedInformers((ref) => informerFor(transport, ref, opts));
   }
 
   /**

@@ -1,12 +1,6 @@
-import {
-  HttpMethod,
-  IsomorphicFetchHttpLibrary,
-  RequestContext,
-  Watch,
-  type KubeConfig,
-} from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../platform/logging.ts';
-import { KubeApiError } from './client.ts';
+import { KubeApiError, KubeTransport } from './transport.ts';
 import { keyOf, type KubeObject } from '../schemas/kube-object.ts';
 import { resourcePath, resourceType, type ResourceType } from './resources.ts';
 import type { Store } from './store.ts';
@@ -373,44 +367,27 @@ export interface ResourceRef extends Omit<ResourceType, 'namespaced'> {
 
 const LIST_PAGE_SIZE = 500;
 const LIST_TIMEOUT_MS = 60_000;
+// The server ends each watch after 5 to 10 minutes (client-go's spread), so watches of many
+// informers do not all restart at once; the informer then watches again from its resourceVersion.
+const watchTimeoutSeconds = () => 300 + Math.floor(Math.random() * 300);
 
 /**
- * Lists and watches one resource through the API server. Both return the server's JSON as is — list
- * items get the `apiVersion` and `kind` the list omits — so listed and watched objects have the
- * same shape (timestamps are strings, whatever client-node's model types say). `T` is the caller's
- * claim about that JSON.
- *
- * client-node's watch cuts a connection after 30 s without data; that is reported as a normal end,
- * so the informer simply watches again from its last resourceVersion.
+ * Lists and watches one resource through the API server, on `transport` (the process's, or a new
+ * one of a KubeConfig). Both return the server's JSON as is — list items get the `apiVersion` and
+ * `kind` the list omits — so listed and watched objects have the same shape. `T` is the caller's
+ * claim about that JSON. Errors are KubeApiErrors; a 410, as an HTTP answer or an ERROR event,
+ * keeps its code for `isGone`.
  */
 export function kubeListWatch<T extends KubeObject = KubeObject>(
-  kc: KubeConfig,
+  source: KubeConfig | KubeTransport,
   ref: ResourceRef,
 ): ListWatch<T> {
+  const transport = source instanceof KubeTransport ? source : new KubeTransport(source);
   const path = resourcePath({ ...ref, namespaced: ref.namespace !== undefined }, ref.namespace);
-  const http = new IsomorphicFetchHttpLibrary();
-
-  const getPage = async (continueToken: string | undefined) => {
-    const server = kc.getCurrentCluster()?.server;
-    if (!server) throw new Error('kubeconfig has no current cluster');
-    const ctx = new RequestContext(server + path, HttpMethod.GET);
-    ctx.setQueryParam('limit', String(LIST_PAGE_SIZE));
-    if (continueToken) ctx.setQueryParam('continue', continueToken);
-    if (ref.labelSelector) ctx.setQueryParam('labelSelector', ref.labelSelector);
-    ctx.setHeaderParam('Accept', 'application/json');
-    ctx.setSignal(AbortSignal.timeout(LIST_TIMEOUT_MS));
-    await kc.applySecurityAuthentication(ctx);
-    const res = await http.send(ctx).toPromise();
-    const body = await res.body.text();
-    if (res.httpStatusCode !== 200) {
-      const status = safeParse(body) as { reason?: string; message?: string } | undefined;
-      throw new KubeApiError(
-        res.httpStatusCode,
-        status?.reason ?? 'Unknown',
-        `list ${path}: ${res.httpStatusCode} ${status?.message ?? body.slice(0, 2000)}`,
-      );
-    }
-    return JSON.parse(body) as { items?: T[]; metadata?: { resourceVersion?: string; continue?: string } };
+  const query = (params: Record<string, string | undefined>) => {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries({ ...params, labelSelector: ref.labelSelector })) if (v) q.set(k, v);
+    return `${path}?${q.toString()}`;
   };
 
   return {
@@ -420,7 +397,12 @@ export function kubeListWatch<T extends KubeObject = KubeObject>(
       let resourceVersion = '';
       let continueToken: string | undefined;
       do {
-        const page = await getPage(continueToken);
+        const page = await transport.request<{
+          items?: T[];
+          metadata?: { resourceVersion?: string; continue?: string };
+        }>('GET', query({ limit: String(LIST_PAGE_SIZE), continue: continueToken }), {
+          timeoutMs: LIST_TIMEOUT_MS,
+        });
         for (const item of page.items ?? [])
           items.push({ ...item, apiVersion: ref.apiVersion, kind: ref.kind });
         resourceVersion = page.metadata?.resourceVersion ?? '';
@@ -430,54 +412,43 @@ export function kubeListWatch<T extends KubeObject = KubeObject>(
     },
 
     async watch(resourceVersion, onEvent, onDone) {
-      // `done` makes onDone fire at most once and silences both callbacks after abort(); the
-      // request may fail (and call back) before Watch.watch has even returned its controller.
-      let done = false;
-      const request: { controller?: AbortController } = {};
-      const finish = (err?: unknown) => {
-        if (done) return;
-        done = true;
-        request.controller?.abort();
-        onDone(err);
-      };
-      request.controller = await new Watch(kc).watch(
-        path,
-        { resourceVersion, allowWatchBookmarks: true, labelSelector: ref.labelSelector },
-        (type: string, obj: unknown) => {
-          if (done) return;
+      let ended = false;
+      const stream = transport.watch(
+        query({
+          watch: 'true',
+          resourceVersion,
+          allowWatchBookmarks: 'true',
+          timeoutSeconds: String(watchTimeoutSeconds()),
+        }),
+        ({ type, object }) => {
+          if (ended) return;
           if (type === 'ERROR') {
             // A metav1.Status (410 when resourceVersion is too old); the server closes the stream.
-            const status = obj as { code?: number; reason?: string; message?: string };
+            const status = object as { code?: number; reason?: string; message?: string };
             const code = status.code ?? 500;
-            finish(
+            ended = true;
+            stream.abort();
+            onDone(
               new KubeApiError(code, status.reason ?? 'Unknown', `watch ${path}: ${code} ${status.message}`),
             );
           } else {
-            onEvent(type as WatchEventType, obj as T);
+            onEvent(type as WatchEventType, object as T);
           }
         },
-        (err: unknown) => {
-          const timedOut = (err as { name?: string } | null)?.name === 'TimeoutError';
-          finish(err && !timedOut ? err : undefined);
+        (err) => {
+          if (ended) return;
+          ended = true;
+          onDone(err);
         },
       );
-      if (done) request.controller.abort();
       return {
         abort() {
-          done = true;
-          request.controller?.abort();
+          ended = true;
+          stream.abort();
         },
       };
     },
   };
-}
-
-function safeParse(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Which objects one informer holds: a kind kubeOP knows, optionally narrowed. */
@@ -494,7 +465,7 @@ export interface InformerRef {
  * builds each one once.
  */
 export function informerFor(
-  kc: KubeConfig,
+  kc: KubeConfig | KubeTransport,
   ref: InformerRef,
   opts: { logger: Logger; resyncPeriodMs?: number },
 ): Informer {

@@ -1,6 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { LABEL_MANAGED_BY, MANAGED_BY } from '../domain/naming.ts';
-import { isNotFound, KubeClient } from '../kube/client.ts';
+import { isNotFound, KubeClient, type KubeTransport } from '../kube/client.ts';
 import { parseListenAddress } from '../platform/address.ts';
 import type { Config } from '../platform/config.ts';
 import type { Logger } from '../platform/logging.ts';
@@ -51,8 +51,9 @@ export async function startTenancyCaches(
   resyncMs = 600_000,
   systemNamespace = 'kubeop-system',
   shared?: SharedInformers,
+  transport?: KubeTransport,
 ): Promise<TenancyCaches> {
-  const client = new KubeClient(kc, { fieldManager: FIELD_MANAGER });
+  const client = new KubeClient(transport ?? kc, { fieldManager: FIELD_MANAGER });
   const cache = shared ?? SharedInformers.forCluster(kc, { logger, resyncPeriodMs: resyncMs });
   const informers: SharedInformer[] = [];
   const informer = (
@@ -224,9 +225,10 @@ export function admissionSetup(opts: AdmissionSetupOptions = {}) {
       config.KUBEOP_RESYNC_SECONDS * 1000,
       config.KUBEOP_WEBHOOK_NAMESPACE,
       opts.cluster?.informers,
+      opts.cluster?.transport,
     );
     ctx.lifecycle.onShutdown('admission-caches', async () => caches.stop());
-    const client = new KubeClient(kc, { fieldManager: FIELD_MANAGER });
+    const client = new KubeClient(opts.cluster?.transport ?? kc, { fieldManager: FIELD_MANAGER });
     const admission = await startAdmission({
       client,
       view: caches.view,

@@ -1,16 +1,19 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Gauge } from 'prom-client';
 import { SharedInformers } from '../kube/cache.ts';
+import { KubeTransport } from '../kube/transport.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
 import type { ComponentSetup } from './service.ts';
 
 /**
- * One process's connection to its cluster: the KubeConfig and the one informer cache every
+ * One process's connection to its cluster: the KubeConfig, the one transport and the one informer cache every
  * component of the process reads (operator, metering, admission). Filled by `clusterSetup`; both
  * stay undefined when no cluster is configured, and each component then says what it does without.
  */
 export interface ClusterConnection {
   kc?: KubeConfig;
+  /** The one HTTP transport to the API server: every client and informer of the process uses it. */
+  transport?: KubeTransport;
   informers?: SharedInformers;
 }
 
@@ -25,7 +28,8 @@ export function clusterSetup(
   return async function setupCluster(ctx) {
     const kc = loadKubeConfig(ctx.config.KUBEOP_KUBECONFIG, env);
     if (!kc) return;
-    const informers = SharedInformers.forCluster(kc, {
+    const transport = new KubeTransport(kc);
+    const informers = SharedInformers.forCluster(transport, {
       logger: ctx.logger.child({ component: 'informers' }),
       resyncPeriodMs: ctx.config.KUBEOP_RESYNC_SECONDS * 1000,
     });
@@ -50,6 +54,7 @@ export function clusterSetup(
       },
     });
     conn.kc = kc;
+    conn.transport = transport;
     conn.informers = informers;
     ctx.lifecycle.onShutdown('informers', async () => informers.stop());
   };

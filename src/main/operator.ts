@@ -35,7 +35,7 @@ export function operatorSetup(opts: {
         'KUBEOP_MANAGER_URL is set: KUBEOP_METERING_TOKEN (a metering token) is required to send usage',
       );
     const kc = opts.cluster ? opts.cluster.kc : loadKubeConfig(config.KUBEOP_KUBECONFIG, opts.env);
-    const informers = opts.cluster?.informers;
+
     if (!kc) {
       if (opts.requireCluster) {
         throw new Error(
@@ -47,11 +47,12 @@ export function operatorSetup(opts: {
       );
       return;
     }
+    // The operator and metering share the process's transport and informer cache, when it has them.
+    const connection = { kc, informers: opts.cluster?.informers, transport: opts.cluster?.transport };
     logger.info({ server: kc.getCurrentCluster()?.server }, 'operator: connecting to the cluster');
     if (opts.installCrds) await installMissingCrds(kc, config.KUBEOP_WEBHOOK_NAMESPACE, logger);
     const operator = await startOperator({
-      kc,
-      informers,
+      ...connection,
       logger: logger.child({ component: 'operator' }),
       registry: ctx.metrics.registry,
       workers: config.KUBEOP_OPERATOR_WORKERS,
@@ -84,8 +85,7 @@ export function operatorSetup(opts: {
         : opts.link?.usage;
     if (sink) {
       const metering = await startMetering({
-        kc,
-        ...(informers ? { informers } : {}),
+        ...connection,
         logger: logger.child({ component: 'metering' }),
         registry: ctx.metrics.registry,
         cluster: config.KUBEOP_CLUSTER_NAME,

@@ -5,7 +5,7 @@ import { Counter, type Registry } from 'prom-client';
 import { SharedInformers, type SharedInformer } from '../kube/cache.ts';
 import type { InformerRef } from '../kube/informer.ts';
 import type { KubeObject } from '../schemas/kube-object.ts';
-import { KubeClient } from '../kube/client.ts';
+import { KubeClient, type KubeTransport } from '../kube/client.ts';
 import { kubeEventRecorder } from '../kube/events.ts';
 import type { Logger } from '../platform/logging.ts';
 import { appController } from './controllers/app/index.ts';
@@ -25,6 +25,8 @@ export interface OperatorOptions {
   kc: KubeConfig;
   /** The process's informer cache (shared with admission and metering); its own when absent. */
   informers?: SharedInformers | undefined;
+  /** The process's transport to the API server; one of its own when absent. */
+  transport?: KubeTransport | undefined;
   logger: Logger;
   registry: Registry;
   workers: number;
@@ -73,7 +75,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     labelNames: ['controller', 'kind'] as const,
     registers: [opts.registry],
   });
-  const client = new KubeClient(kc, { fieldManager: FIELD_MANAGER, writes });
+  const client = new KubeClient(opts.transport ?? kc, { fieldManager: FIELD_MANAGER, writes });
   const identity =
     (opts.leaderElection && opts.leaderElection.identity) ||
     `${hostname()}-${randomBytes(4).toString('hex')}`;

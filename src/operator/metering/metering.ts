@@ -1,7 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { LABEL_MANAGED_BY, MANAGED_BY } from '../../domain/naming.ts';
-import { KubeClient } from '../../kube/client.ts';
+import { KubeClient, type KubeTransport } from '../../kube/client.ts';
 import { SharedInformers, type SharedInformer } from '../../kube/cache.ts';
 import type { Logger } from '../../platform/logging.ts';
 import { SampleBuffer } from './buffer.ts';
@@ -12,6 +12,8 @@ export interface MeteringOptions {
   kc: KubeConfig;
   /** The process's informer cache (shared with the operator); its own when absent. */
   informers?: SharedInformers | undefined;
+  /** The process's transport to the API server; one of its own when absent. */
+  transport?: KubeTransport | undefined;
   /** For the metrics API; default: a read-only client of `kc`. */
   client?: KubeClient;
   logger: Logger;
@@ -47,7 +49,8 @@ const BATCH = 1000;
 export async function startMetering(opts: MeteringOptions): Promise<RunningMetering> {
   const { logger } = opts;
   const now = opts.now ?? Date.now;
-  const client = opts.client ?? new KubeClient(opts.kc, { fieldManager: 'kubeop-metering' });
+  const client =
+    opts.client ?? new KubeClient(opts.transport ?? opts.kc, { fieldManager: 'kubeop-metering' });
   const samples = new Counter({
     name: 'kubeop_metering_samples_total',
     help: 'Usage events the operator measured.',
