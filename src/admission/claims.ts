@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { isConflict, isNotFound, type KubeClient } from '../kube/client.ts';
 import { resourcePath, resourceType } from '../kube/resources.ts';
 import type { Logger } from '../platform/logging.ts';
+import type { Store } from '../kube/store.ts';
 import type { KubeObject } from '../schemas/kube-object.ts';
 import type { TenancyView } from './tenancy.ts';
 
@@ -35,10 +36,7 @@ export interface ClaimRequest {
 }
 
 /** The read side of the claims cache (an informer on the claim Leases). */
-export interface ClaimStore {
-  get(key: string): KubeObject | undefined;
-  list(): KubeObject[];
-}
+export type ClaimStore = Pick<Store, 'get' | 'list'>;
 
 export interface HostnameClaimsOptions {
   client: KubeClient;

@@ -9,7 +9,7 @@ import {
   type ReadStore,
 } from './tenancy.ts';
 
-function store(objects: KubeObject[], hosts?: (o: unknown) => string[]): ReadStore<KubeObject> {
+function store(objects: KubeObject[], hosts?: (o: unknown) => string[]): ReadStore {
   const key = (o: KubeObject) =>
     o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name;
   return {

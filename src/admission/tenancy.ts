@@ -1,6 +1,6 @@
 import { LABEL_MANAGED_BY, LABEL_PROJECT, LABEL_TENANT, MANAGED_BY } from '../domain/naming.ts';
 import type { Project, Tenant } from '../schemas/crds/types.ts';
-import type { KubeObject } from '../schemas/kube-object.ts';
+import type { Store } from '../kube/store.ts';
 import { labelsOf, record, records, str, strings } from './review.ts';
 
 /** The tenant and project a kubeOP namespace belongs to, from the labels the operator gives it. */
@@ -33,10 +33,7 @@ export interface TenancyView {
 }
 
 /** The narrow part of an informer cache the view reads. */
-export interface ReadStore<T> {
-  get(key: string): T | undefined;
-  byIndex(indexName: string, value: string): T[];
-}
+export type ReadStore = Pick<Store, 'get' | 'byIndex'>;
 
 export const HOST_INDEX = 'kubeop-hostnames';
 
@@ -70,11 +67,11 @@ export function namespaceTenancy(ns: unknown): NamespaceTenancy | undefined {
 }
 
 export interface TenancyStores {
-  namespaces: ReadStore<KubeObject>;
-  tenants: ReadStore<KubeObject>;
-  projects: ReadStore<KubeObject>;
+  namespaces: ReadStore;
+  tenants: ReadStore;
+  projects: ReadStore;
   /** Stores indexed by HOST_INDEX, by the kind they hold. */
-  hosts: Array<{ kind: string; store: ReadStore<KubeObject> }>;
+  hosts: Array<{ kind: string; store: ReadStore }>;
 }
 
 export function storeTenancyView(stores: TenancyStores): TenancyView {

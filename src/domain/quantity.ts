@@ -42,7 +42,7 @@ export function parseQuantity(text: string | number): bigint {
   const s = String(text).trim();
   const m = pattern.exec(s);
   if (!m) throw new QuantityError(s);
-  const [, sign, number, suffix = ''] = m as unknown as [string, string, string, string | undefined];
+  const [, sign = '', number = '', suffix = ''] = m;
   const [int = '', frac = ''] = number.split('.');
   // value = digits × 10^(-frac.length) × multiplier, computed in milli-units with integers only.
   const digits = BigInt((int || '0') + frac);

@@ -1,30 +1,14 @@
-import { Agent, request, type RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { resourcePath, resourceType } from './resources.ts';
+import { KubeApiError, KubeTransport, type Impersonation, type RequestOpts } from './transport.ts';
 
 import type { KubeObject, ObjectRef } from '../schemas/kube-object.ts';
 
 export type { KubeObject, ObjectRef };
-
-/** An error answer from the API server, with its HTTP code and Status reason. */
-export class KubeApiError extends Error {
-  readonly code: number;
-  readonly reason: string;
-  constructor(code: number, reason: string, message: string) {
-    super(message);
-    this.name = 'KubeApiError';
-    this.code = code;
-    this.reason = reason;
-  }
-}
+export { KubeApiError, KubeTransport, type Impersonation };
 
 export const isNotFound = (err: unknown): boolean => err instanceof KubeApiError && err.code === 404;
 export const isConflict = (err: unknown): boolean => err instanceof KubeApiError && err.code === 409;
-
-export interface Impersonation {
-  user: string;
-  groups?: string[];
-}
 
 /** Counts the client's writes by verb, so a benchmark or a test can tell that a resync wrote nothing. */
 export interface WriteCounter {
@@ -38,88 +22,18 @@ export interface WriteCounter {
  */
 export class KubeClient {
   readonly fieldManager: string;
-  readonly #kc: KubeConfig;
-  readonly #server: URL;
-  #options: Promise<RequestOptions> | undefined;
+  readonly #transport: KubeTransport;
   readonly #writes: WriteCounter | undefined;
 
-  constructor(kc: KubeConfig, opts: { fieldManager: string; writes?: WriteCounter }) {
-    this.#kc = kc;
+  /** On the process's transport when given one (the composition root's), else on a new one of `kc`. */
+  constructor(kc: KubeConfig | KubeTransport, opts: { fieldManager: string; writes?: WriteCounter }) {
+    this.#transport = kc instanceof KubeTransport ? kc : new KubeTransport(kc);
     this.fieldManager = opts.fieldManager;
     this.#writes = opts.writes;
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig has no current cluster');
-    this.#server = new URL(cluster.server);
   }
 
-  #baseOptions(): Promise<RequestOptions> {
-    this.#options ??= (async () => {
-      const opts: RequestOptions = {};
-      await this.#kc.applyToHTTPSOptions(opts);
-      opts.agent = new Agent({
-        keepAlive: true,
-        maxSockets: 32,
-        ca: opts.ca,
-        cert: opts.cert,
-        key: opts.key,
-        rejectUnauthorized: opts.rejectUnauthorized,
-      });
-      return opts;
-    })();
-    return this.#options;
-  }
-
-  async request<T>(
-    method: string,
-    path: string,
-    opts: { body?: unknown; contentType?: string; impersonate?: Impersonation } = {},
-  ): Promise<T> {
-    const base = await this.#baseOptions();
-    const url = new URL(path, this.#server);
-    const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-    const headers: Record<string, string | string[]> = {
-      ...(base.headers as Record<string, string>),
-      accept: 'application/json, */*',
-    };
-    if (payload !== undefined) {
-      headers['content-type'] = opts.contentType ?? 'application/json';
-      // An explicit length, not chunked encoding: the API server answers a DELETE before reading a
-      // chunked body, and the unread rest poisons the next request on the kept-alive connection.
-      headers['content-length'] = String(Buffer.byteLength(payload));
-    }
-    if (opts.impersonate) {
-      headers['impersonate-user'] = opts.impersonate.user;
-      if (opts.impersonate.groups?.length) headers['impersonate-group'] = opts.impersonate.groups;
-    }
-    return new Promise<T>((resolve, reject) => {
-      const req = request(url, { ...base, method, headers, timeout: 30_000 }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          const status = res.statusCode ?? 0;
-          if (status >= 200 && status < 300) {
-            // Plain-text answers (/metrics, /readyz) come back as the text itself.
-            const json = String(res.headers['content-type'] ?? '').startsWith('application/json');
-            resolve((text && json ? JSON.parse(text) : text || undefined) as T);
-            return;
-          }
-          let reason = 'Unknown';
-          let message = text.slice(0, 2000);
-          try {
-            const s = JSON.parse(text) as { reason?: string; message?: string };
-            reason = s.reason ?? reason;
-            message = s.message ?? message;
-          } catch {
-            // not a Status object
-          }
-          reject(new KubeApiError(status, reason, `${method} ${url.pathname}: ${status} ${message}`));
-        });
-      });
-      req.on('timeout', () => req.destroy(new Error(`${method} ${url.pathname}: timed out`)));
-      req.on('error', reject);
-      req.end(payload);
-    });
+  request<T>(method: string, path: string, opts: RequestOpts = {}): Promise<T> {
+    return this.#transport.request<T>(method, path, opts);
   }
 
   #path(ref: ObjectRef, name = true): string {

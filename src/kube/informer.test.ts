@@ -1,19 +1,13 @@
-import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../platform/logging.ts';
-import {
-  Informer,
-  isGone,
-  objectKey,
-  resourcePath,
-  type InformerOptions,
-  type ListWatch,
-  type WatchEventType,
-} from './informer.ts';
+import { keyOf, type KubeObject } from '../schemas/kube-object.ts';
+import { Informer, isGone, type InformerOptions, type ListWatch, type WatchEventType } from './informer.ts';
 
-type Obj = KubernetesObject & { data?: Record<string, string> };
+type Obj = KubeObject & { data?: Record<string, string> };
 
 const obj = (name: string, rv: number, data: Record<string, string> = {}, namespace = 'ns'): Obj => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
   metadata: { name, namespace, resourceVersion: String(rv) },
   data,
 });
@@ -85,7 +79,11 @@ async function started(s: ReturnType<typeof setup>) {
 describe('Informer', () => {
   it('emits every listed key on the initial sync and then reports synced', async () => {
     const s = setup();
-    s.lw.items = [obj('a', 1), obj('b', 2), { metadata: { name: 'cluster-wide', resourceVersion: '3' } }];
+    s.lw.items = [
+      obj('a', 1),
+      obj('b', 2),
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'cluster-wide', resourceVersion: '3' } },
+    ];
     s.lw.resourceVersion = '7';
     expect(s.informer.hasSynced()).toBe(false);
 
@@ -122,7 +120,11 @@ describe('Informer', () => {
     await started(s);
 
     s.lw.current.emit('ADDED', obj('a', 5));
-    s.lw.current.emit('BOOKMARK', { metadata: { resourceVersion: '9' } });
+    s.lw.current.emit('BOOKMARK', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: '', resourceVersion: '9' },
+    });
     s.lw.current.end();
 
     await vi.waitFor(() => expect(s.lw.watches).toHaveLength(2));
@@ -152,7 +154,12 @@ describe('Informer', () => {
       ]),
     );
     expect(s.changes).toHaveLength(3);
-    expect(s.informer.list().map(objectKey).sort()).toEqual(['ns/changed', 'ns/kept', 'ns/new']);
+    expect(
+      s.informer
+        .list()
+        .map((o) => keyOf(o.metadata))
+        .sort(),
+    ).toEqual(['ns/changed', 'ns/kept', 'ns/new']);
   });
 
   it('restarts a failed watch from the last resourceVersion with a doubling backoff and no relist', async () => {
@@ -297,7 +304,32 @@ describe('Informer', () => {
     await vi.waitFor(() => expect(s.lw.lists).toBe(2));
     expect(names('blue')).toEqual(['c']);
     expect(() => s.informer.byIndex('nope', 'x')).toThrow(/no index named nope/);
-    expect(() => s.informer.addIndex('late', () => [])).toThrow(/after the informer started/);
+    expect(() => s.informer.addIndex('team', () => [])).toThrow(/already registered/);
+  });
+
+  it('emits a delete with the last version it stored, for handlers that map it to owners', async () => {
+    const s = setup();
+    const deletes: Array<[string, Obj | undefined, Obj | undefined]> = [];
+    s.informer.onChange((key, o, deleted) => deletes.push([key, o, deleted]));
+    s.lw.items = [obj('a', 1, { owner: 'x' })];
+    await started(s);
+    s.lw.current.emit('DELETED', obj('a', 2));
+    expect(deletes.at(-1)).toEqual(['ns/a', undefined, obj('a', 1, { owner: 'x' })]);
+  });
+
+  it('an index added after the start is built from the objects already stored', async () => {
+    const s = setup();
+    s.lw.items = [obj('a', 1, { team: 'red' }), obj('b', 2, { team: 'blue' })];
+    await started(s);
+    s.informer.addIndex('team', (o) => (o.data?.team ? [o.data.team] : []));
+    expect(s.informer.byIndex('team', 'red').map((o) => o.metadata.name)).toEqual(['a']);
+    s.lw.current.emit('MODIFIED', obj('b', 3, { team: 'red' }));
+    expect(
+      s.informer
+        .byIndex('team', 'red')
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual(['a', 'b']);
   });
 
   it('a throwing handler does not stop the others', async () => {
@@ -314,19 +346,6 @@ describe('Informer', () => {
 });
 
 describe('list-watch helpers', () => {
-  it('builds core, group, namespaced and cluster-scoped paths', () => {
-    expect(resourcePath({ apiVersion: 'v1', plural: 'configmaps', namespace: 'team-a' })).toBe(
-      '/api/v1/namespaces/team-a/configmaps',
-    );
-    expect(resourcePath({ apiVersion: 'v1', plural: 'namespaces' })).toBe('/api/v1/namespaces');
-    expect(resourcePath({ apiVersion: 'paas.kubeop.io/v1alpha1', plural: 'apps', namespace: 'p' })).toBe(
-      '/apis/paas.kubeop.io/v1alpha1/namespaces/p/apps',
-    );
-    expect(resourcePath({ apiVersion: 'paas.kubeop.io/v1alpha1', plural: 'tenants' })).toBe(
-      '/apis/paas.kubeop.io/v1alpha1/tenants',
-    );
-  });
-
   it('recognises 410 Gone as an HTTP status or a Status code', () => {
     expect(isGone({ statusCode: 410 })).toBe(true);
     expect(isGone({ code: 410 })).toBe(true);

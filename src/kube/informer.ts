@@ -1,14 +1,9 @@
-import {
-  ApiException,
-  HttpMethod,
-  IsomorphicFetchHttpLibrary,
-  RequestContext,
-  Watch,
-  type KubeConfig,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../platform/logging.ts';
-import { resourceType } from './resources.ts';
+import { KubeApiError, KubeTransport } from './transport.ts';
+import { keyOf, type KubeObject } from '../schemas/kube-object.ts';
+import { resourcePath, resourceType, type ResourceType } from './resources.ts';
+import type { Store } from './store.ts';
 
 // An informer keeps an in-memory copy of one resource type, shaped like client-go's reflector and
 // indexer: list, replace the store, watch from the list's resourceVersion, and start over when the
@@ -24,7 +19,7 @@ export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
  * HTTP 410 or an ERROR event with code 410 — is reported as an error that `isGone` recognises. After
  * `abort()` neither callback is called again.
  */
-export interface ListWatch<T extends KubernetesObject = KubernetesObject> {
+export interface ListWatch<T extends KubeObject = KubeObject> {
   list(): Promise<{ items: T[]; resourceVersion: string }>;
   watch(
     resourceVersion: string,
@@ -33,21 +28,31 @@ export interface ListWatch<T extends KubernetesObject = KubernetesObject> {
   ): Promise<{ abort(): void }>;
 }
 
-/** `namespace/name`, or `name` for a cluster-scoped object. */
-export function objectKey(obj: KubernetesObject): string {
-  const { namespace, name = '' } = obj.metadata ?? {};
-  return namespace ? `${namespace}/${name}` : name;
-}
-
 /** True for the API server's "that resourceVersion is too old" answer, in either form. */
 export function isGone(err: unknown): boolean {
   const e = err as { code?: unknown; statusCode?: unknown } | null | undefined;
   return e?.code === 410 || e?.statusCode === 410;
 }
 
-export type ChangeHandler<T> = (key: string, obj: T | undefined) => void;
+/**
+ * Called with the key and the object as it now is, or `undefined` when it was deleted; then
+ * `deleted` is its last version this informer stored (what names its owners).
+ */
+export type ChangeHandler<T> = (key: string, obj: T | undefined, deleted?: T) => void;
 
-export interface InformerOptions<T extends KubernetesObject> {
+/**
+ * What a consumer of an informer may do: read, index, subscribe and wait for the first sync. Not
+ * start or stop it: one informer serves every consumer in the process (SharedInformers, cache.ts)
+ * and only its owner ends it. A consumer unsubscribes its handlers when it stops.
+ */
+export interface SharedInformer<T extends KubeObject = KubeObject> extends Store<T> {
+  addIndex(name: string, fn: (obj: T) => string[]): void;
+  onChange(handler: ChangeHandler<T>): () => void;
+  hasSynced(): boolean;
+  waitForSync(): Promise<void>;
+}
+
+export interface InformerOptions<T extends KubeObject> {
   listWatch: ListWatch<T>;
   logger: Logger;
   /** Re-emit every key this often without relisting; 0 turns it off. Default 10 minutes. */
@@ -78,7 +83,7 @@ const SHORT_WATCH_MS = 1000;
  * Handlers run synchronously inside the informer: they should enqueue the key and return; a handler
  * that throws is logged and does not affect the others.
  */
-export class Informer<T extends KubernetesObject = KubernetesObject> {
+export class Informer<T extends KubeObject = KubeObject> implements SharedInformer<T> {
   readonly #listWatch: ListWatch<T>;
   readonly #log: Logger;
   readonly #resyncPeriodMs: number;
@@ -108,13 +113,21 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
   }
 
   /**
-   * Registers an index; only before `start()`, so every stored object is indexed. `fn` must be pure
-   * and must not throw: it runs on every stored version of every object.
+   * Registers an index, before or after `start()`: an index added later is built at once from the
+   * objects already stored (handlers run synchronously, so no update slips between). A shared
+   * informer serves several consumers: registering a name again with the same function is a no-op
+   * (two controllers reading one index), with another function it throws, as two consumers meaning
+   * different things by one name would read each other's index. `fn` must be pure and must not
+   * throw: it runs on every stored version of every object.
    */
   addIndex(name: string, fn: (obj: T) => string[]): void {
-    if (this.#started) throw new Error(`index ${name} added after the informer started`);
+    const existing = this.#indexers.get(name);
+    if (existing === fn) return;
+    if (existing) throw new Error(`index ${name} is already registered`);
     this.#indexers.set(name, fn);
-    this.#indices.set(name, new Map());
+    const index = new Map<string, Set<string>>();
+    this.#indices.set(name, index);
+    for (const [key, obj] of this.#store) addToIndex(index, fn(obj), key);
   }
 
   /** Subscribes to every add, update, delete (`obj` undefined) and resync; returns an unsubscribe. */
@@ -252,23 +265,23 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
   }
 
   #apply(type: WatchEventType, obj: T): void {
-    const rv = obj.metadata?.resourceVersion;
+    const rv = obj.metadata.resourceVersion;
     if (rv) this.#resourceVersion = rv;
     if (type === 'BOOKMARK') return;
-    const key = objectKey(obj);
+    const key = keyOf(obj.metadata);
     if (type === 'DELETED') this.#delete(key);
     else this.#put(key, obj);
   }
 
   /** Makes the store equal to a fresh list and emits the differences. */
   #replace(items: T[], resourceVersion: string): void {
-    const listed = new Map(items.map((obj) => [objectKey(obj), obj]));
+    const listed = new Map(items.map((obj) => [keyOf(obj.metadata), obj]));
     for (const key of [...this.#store.keys()]) {
       if (!listed.has(key)) this.#delete(key);
     }
     for (const [key, obj] of listed) {
       const old = this.#store.get(key);
-      if (old && old.metadata?.resourceVersion === obj.metadata?.resourceVersion) continue;
+      if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion) continue;
       this.#put(key, obj);
     }
     this.#resourceVersion = resourceVersion;
@@ -281,22 +294,16 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
   #put(key: string, obj: T): void {
     this.#unindex(key);
     this.#store.set(key, obj);
-    for (const [name, fn] of this.#indexers) {
-      const index = this.#indices.get(name)!;
-      for (const value of fn(obj)) {
-        let keys = index.get(value);
-        if (!keys) index.set(value, (keys = new Set()));
-        keys.add(key);
-      }
-    }
+    for (const [name, fn] of this.#indexers) addToIndex(this.#indices.get(name)!, fn(obj), key);
     this.#emit(key, obj);
   }
 
   #delete(key: string): void {
-    if (!this.#store.has(key)) return;
+    const old = this.#store.get(key);
+    if (!old) return;
     this.#unindex(key);
     this.#store.delete(key);
-    this.#emit(key, undefined);
+    this.#emit(key, undefined, old);
   }
 
   #unindex(key: string): void {
@@ -317,14 +324,22 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
     for (const [key, obj] of this.#store) this.#emit(key, obj);
   }
 
-  #emit(key: string, obj: T | undefined): void {
+  #emit(key: string, obj: T | undefined, deleted?: T): void {
     for (const handler of [...this.#handlers]) {
       try {
-        handler(key, obj);
+        handler(key, obj, deleted);
       } catch (err) {
         this.#log.error({ err, key }, 'informer change handler threw');
       }
     }
+  }
+}
+
+function addToIndex(index: Map<string, Set<string>>, values: string[], key: string): void {
+  for (const value of values) {
+    let keys = index.get(value);
+    if (!keys) index.set(value, (keys = new Set()));
+    keys.add(key);
   }
 }
 
@@ -344,63 +359,35 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // The real ListWatch, on @kubernetes/client-node.
 
-export interface ResourceRef {
-  apiVersion: string;
-  kind: string;
-  plural: string;
+export interface ResourceRef extends Omit<ResourceType, 'namespaced'> {
   /** Only this namespace; all namespaces (or a cluster-scoped resource) when absent. */
   namespace?: string;
   labelSelector?: string;
 }
 
-/** `/api/v1/...` for the core group, `/apis/<group>/<version>/...` for the others. */
-export function resourcePath(ref: Pick<ResourceRef, 'apiVersion' | 'plural' | 'namespace'>): string {
-  const root = ref.apiVersion.includes('/') ? `/apis/${ref.apiVersion}` : `/api/${ref.apiVersion}`;
-  const ns = ref.namespace ? `/namespaces/${encodeURIComponent(ref.namespace)}` : '';
-  return `${root}${ns}/${ref.plural}`;
-}
-
 const LIST_PAGE_SIZE = 500;
 const LIST_TIMEOUT_MS = 60_000;
+// The server ends each watch after 5 to 10 minutes (client-go's spread), so watches of many
+// informers do not all restart at once; the informer then watches again from its resourceVersion.
+const watchTimeoutSeconds = () => 300 + Math.floor(Math.random() * 300);
 
 /**
- * Lists and watches one resource through the API server. Both return the server's JSON as is — list
- * items get the `apiVersion` and `kind` the list omits — so listed and watched objects have the
- * same shape (timestamps are strings, whatever client-node's model types say). `T` is the caller's
- * claim about that JSON.
- *
- * client-node's watch cuts a connection after 30 s without data; that is reported as a normal end,
- * so the informer simply watches again from its last resourceVersion.
+ * Lists and watches one resource through the API server, on `transport` (the process's, or a new
+ * one of a KubeConfig). Both return the server's JSON as is — list items get the `apiVersion` and
+ * `kind` the list omits — so listed and watched objects have the same shape. `T` is the caller's
+ * claim about that JSON. Errors are KubeApiErrors; a 410, as an HTTP answer or an ERROR event,
+ * keeps its code for `isGone`.
  */
-export function kubeListWatch<T extends KubernetesObject = KubernetesObject>(
-  kc: KubeConfig,
+export function kubeListWatch<T extends KubeObject = KubeObject>(
+  source: KubeConfig | KubeTransport,
   ref: ResourceRef,
 ): ListWatch<T> {
-  const path = resourcePath(ref);
-  const http = new IsomorphicFetchHttpLibrary();
-
-  const getPage = async (continueToken: string | undefined) => {
-    const server = kc.getCurrentCluster()?.server;
-    if (!server) throw new Error('kubeconfig has no current cluster');
-    const ctx = new RequestContext(server + path, HttpMethod.GET);
-    ctx.setQueryParam('limit', String(LIST_PAGE_SIZE));
-    if (continueToken) ctx.setQueryParam('continue', continueToken);
-    if (ref.labelSelector) ctx.setQueryParam('labelSelector', ref.labelSelector);
-    ctx.setHeaderParam('Accept', 'application/json');
-    ctx.setSignal(AbortSignal.timeout(LIST_TIMEOUT_MS));
-    await kc.applySecurityAuthentication(ctx);
-    const res = await http.send(ctx).toPromise();
-    const body = await res.body.text();
-    if (res.httpStatusCode !== 200) {
-      const status = safeParse(body) as { message?: string } | undefined;
-      throw new ApiException(
-        res.httpStatusCode,
-        `list ${path}: ${status?.message ?? body}`,
-        body,
-        res.headers,
-      );
-    }
-    return JSON.parse(body) as { items?: T[]; metadata?: { resourceVersion?: string; continue?: string } };
+  const transport = source instanceof KubeTransport ? source : new KubeTransport(source);
+  const path = resourcePath({ ...ref, namespaced: ref.namespace !== undefined }, ref.namespace);
+  const query = (params: Record<string, string | undefined>) => {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries({ ...params, labelSelector: ref.labelSelector })) if (v) q.set(k, v);
+    return `${path}?${q.toString()}`;
   };
 
   return {
@@ -410,9 +397,14 @@ export function kubeListWatch<T extends KubernetesObject = KubernetesObject>(
       let resourceVersion = '';
       let continueToken: string | undefined;
       do {
-        const page = await getPage(continueToken);
+        const page = await transport.request<{
+          items?: T[];
+          metadata?: { resourceVersion?: string; continue?: string };
+        }>('GET', query({ limit: String(LIST_PAGE_SIZE), continue: continueToken }), {
+          timeoutMs: LIST_TIMEOUT_MS,
+        });
         for (const item of page.items ?? [])
-          items.push({ apiVersion: ref.apiVersion, kind: ref.kind, ...item });
+          items.push({ ...item, apiVersion: ref.apiVersion, kind: ref.kind });
         resourceVersion = page.metadata?.resourceVersion ?? '';
         continueToken = page.metadata?.continue || undefined;
       } while (continueToken);
@@ -420,64 +412,65 @@ export function kubeListWatch<T extends KubernetesObject = KubernetesObject>(
     },
 
     async watch(resourceVersion, onEvent, onDone) {
-      // `done` makes onDone fire at most once and silences both callbacks after abort(); the
-      // request may fail (and call back) before Watch.watch has even returned its controller.
-      let done = false;
-      const request: { controller?: AbortController } = {};
-      const finish = (err?: unknown) => {
-        if (done) return;
-        done = true;
-        request.controller?.abort();
-        onDone(err);
-      };
-      request.controller = await new Watch(kc).watch(
-        path,
-        { resourceVersion, allowWatchBookmarks: true, labelSelector: ref.labelSelector },
-        (type: string, obj: unknown) => {
-          if (done) return;
+      let ended = false;
+      const stream = transport.watch(
+        query({
+          watch: 'true',
+          resourceVersion,
+          allowWatchBookmarks: 'true',
+          timeoutSeconds: String(watchTimeoutSeconds()),
+        }),
+        ({ type, object }) => {
+          if (ended) return;
           if (type === 'ERROR') {
             // A metav1.Status (410 when resourceVersion is too old); the server closes the stream.
-            const status = obj as { code?: number; message?: string };
-            finish(new ApiException(status.code ?? 500, `watch ${path}: ${status.message}`, status, {}));
+            const status = object as { code?: number; reason?: string; message?: string };
+            const code = status.code ?? 500;
+            ended = true;
+            stream.abort();
+            onDone(
+              new KubeApiError(code, status.reason ?? 'Unknown', `watch ${path}: ${code} ${status.message}`),
+            );
           } else {
-            onEvent(type as WatchEventType, obj as T);
+            onEvent(type as WatchEventType, object as T);
           }
         },
-        (err: unknown) => {
-          const timedOut = (err as { name?: string } | null)?.name === 'TimeoutError';
-          finish(err && !timedOut ? err : undefined);
+        (err) => {
+          if (ended) return;
+          ended = true;
+          onDone(err);
         },
       );
-      if (done) request.controller.abort();
       return {
         abort() {
-          done = true;
-          request.controller?.abort();
+          ended = true;
+          stream.abort();
         },
       };
     },
   };
 }
 
-function safeParse(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+/** Which objects one informer holds: a kind kubeOP knows, optionally narrowed. */
+export interface InformerRef {
+  apiVersion: string;
+  kind: string;
+  labelSelector?: string | undefined;
+  namespace?: string | undefined;
 }
 
 /**
  * An informer for one of the kinds kubeOP knows (src/kube/resources.ts), optionally narrowed by a
- * label selector: the one way the operator and admission build their caches.
+ * label selector or a namespace. Processes get theirs through SharedInformers (cache.ts), which
+ * builds each one once.
  */
 export function informerFor(
-  kc: KubeConfig,
-  ref: { apiVersion: string; kind: string; labelSelector?: string | undefined; namespace?: string },
+  kc: KubeConfig | KubeTransport,
+  ref: InformerRef,
   opts: { logger: Logger; resyncPeriodMs?: number },
-): Informer<KubernetesObject> {
+): Informer {
   const r = resourceType(ref.apiVersion, ref.kind);
-  return new Informer<KubernetesObject>({
+  return new Informer({
     listWatch: kubeListWatch(kc, {
       apiVersion: ref.apiVersion,
       kind: ref.kind,

@@ -66,6 +66,32 @@ const table: ResourceType[] = [
   { apiVersion: 'paas.kubeop.io/v1alpha1', kind: 'App', plural: 'apps', namespaced: true },
 ];
 
+/**
+ * Kinds that live outside namespaces: the cluster-scoped kinds of the table above, and well-known
+ * ones kubeOP never reads. An App (which deploys into its own namespace) can hold none of them; the
+ * admission webhook and the App controller both refuse them by this one list, so a kind is never
+ * admitted by one and refused by the other. By kind alone, as the messages name it.
+ */
+export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
+  ...table.filter((r) => !r.namespaced).map((r) => r.kind),
+  'Node',
+  'PersistentVolume',
+  'StorageClass',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'CustomResourceDefinition',
+  'APIService',
+  'PriorityClass',
+  'RuntimeClass',
+  'IngressClass',
+  'GatewayClass',
+  'ClusterIssuer',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+  'CSIDriver',
+  'VolumeAttachment',
+]);
+
 const byKey = new Map(table.map((r) => [`${r.apiVersion}/${r.kind}`, r]));
 
 export function resourceType(apiVersion: string, kind: string): ResourceType {

@@ -1,10 +1,9 @@
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { LABEL_MANAGED_BY, MANAGED_BY } from '../domain/naming.ts';
-import { isNotFound, KubeClient } from '../kube/client.ts';
+import { isNotFound, KubeClient, type KubeTransport } from '../kube/client.ts';
 import { parseListenAddress } from '../platform/address.ts';
 import type { Config } from '../platform/config.ts';
 import type { Logger } from '../platform/logging.ts';
-import type { KubeObject } from '../schemas/kube-object.ts';
 import {
   FIELD_MANAGER,
   removeWebhookConfigurations,
@@ -25,10 +24,10 @@ import {
   httpRouteHosts,
   ingressHosts,
   storeTenancyView,
-  type ReadStore,
   type TenancyView,
 } from '../admission/tenancy.ts';
-import { informerFor, type Informer } from '../kube/informer.ts';
+import { SharedInformers, type SharedInformer } from '../kube/cache.ts';
+import type { ClusterConnection } from './cluster.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
 import type { ServiceContext } from './service.ts';
 
@@ -43,33 +42,34 @@ export interface TenancyCaches {
 /**
  * The caches admission decisions read: Tenants, Projects, kubeOP namespaces, and every Ingress,
  * HTTPRoute (when the Gateway API is installed) and App indexed by hostname. Resolves once synced.
+ * Read from `shared`, the process's informer cache, when given (`kubeop all` shares Tenants,
+ * Projects, Apps and Namespaces with the operator); `stop()` then leaves it running for its owner.
  */
 export async function startTenancyCaches(
   kc: KubeConfig,
   logger: Logger,
   resyncMs = 600_000,
   systemNamespace = 'kubeop-system',
+  shared?: SharedInformers,
+  transport?: KubeTransport,
 ): Promise<TenancyCaches> {
-  const client = new KubeClient(kc, { fieldManager: FIELD_MANAGER });
-  const informers: Informer<KubernetesObject>[] = [];
+  const client = new KubeClient(transport ?? kc, { fieldManager: FIELD_MANAGER });
+  const cache = shared ?? SharedInformers.forCluster(kc, { logger, resyncPeriodMs: resyncMs });
+  const informers: SharedInformer[] = [];
   const informer = (
     apiVersion: string,
     kind: string,
     opts: { labelSelector?: string; hosts?: (o: unknown) => string[]; namespace?: string } = {},
   ) => {
-    const inf = informerFor(
-      kc,
-      {
-        apiVersion,
-        kind,
-        labelSelector: opts.labelSelector,
-        ...(opts.namespace ? { namespace: opts.namespace } : {}),
-      },
-      { logger, resyncPeriodMs: resyncMs },
-    );
+    const inf = cache.informer({
+      apiVersion,
+      kind,
+      labelSelector: opts.labelSelector,
+      namespace: opts.namespace,
+    });
     if (opts.hosts) inf.addIndex(HOST_INDEX, opts.hosts);
     informers.push(inf);
-    return inf as unknown as ReadStore<KubeObject>;
+    return inf;
   };
   const gatewayApi = await client.request('GET', '/apis/gateway.networking.k8s.io/v1').then(
     () => true,
@@ -99,14 +99,15 @@ export async function startTenancyCaches(
   const claims = informer('coordination.k8s.io/v1', 'Lease', {
     namespace: systemNamespace,
     labelSelector: `${CLAIM_LABEL}=true`,
-  }) as unknown as ClaimStore;
-  for (const inf of informers) inf.start();
+  });
   await Promise.all(informers.map((inf) => inf.waitForSync()));
   return {
     view,
     claims,
     synced: () => informers.every((i) => i.hasSynced()),
-    stop: () => informers.forEach((i) => i.stop()),
+    stop: () => {
+      if (!shared) cache.stop();
+    },
   };
 }
 
@@ -194,6 +195,8 @@ export interface AdmissionSetupOptions {
    * Never for `kubeop admission`, whose other replicas keep serving.
    */
   removeConfigurationsOnStop?: boolean;
+  /** The process's cluster connection (clusterSetup); without it admission connects on its own. */
+  cluster?: ClusterConnection;
 }
 
 /**
@@ -205,7 +208,7 @@ export function admissionSetup(opts: AdmissionSetupOptions = {}) {
   return async function setupAdmissionWebhooks(ctx: ServiceContext): Promise<void> {
     const { config, logger } = ctx;
     const env = opts.env ?? process.env;
-    const kc = loadKubeConfig(config.KUBEOP_KUBECONFIG, env);
+    const kc = opts.cluster ? opts.cluster.kc : loadKubeConfig(config.KUBEOP_KUBECONFIG, env);
     if (!kc) {
       logger.warn(
         'no cluster configured (KUBEOP_KUBECONFIG, KUBECONFIG, in-cluster): admission webhooks are idle',
@@ -221,9 +224,11 @@ export function admissionSetup(opts: AdmissionSetupOptions = {}) {
       log,
       config.KUBEOP_RESYNC_SECONDS * 1000,
       config.KUBEOP_WEBHOOK_NAMESPACE,
+      opts.cluster?.informers,
+      opts.cluster?.transport,
     );
     ctx.lifecycle.onShutdown('admission-caches', async () => caches.stop());
-    const client = new KubeClient(kc, { fieldManager: FIELD_MANAGER });
+    const client = new KubeClient(opts.cluster?.transport ?? kc, { fieldManager: FIELD_MANAGER });
     const admission = await startAdmission({
       client,
       view: caches.view,
@@ -265,6 +270,3 @@ export function admissionSetup(opts: AdmissionSetupOptions = {}) {
     opts.onStarted?.(admission);
   };
 }
-
-/** `kubeop admission` and `kubeop all`: the process environment, no hooks. */
-export const setupAdmission = admissionSetup();

@@ -10,7 +10,8 @@ import { readBuildInfo } from '../platform/version.ts';
 import { openDatabase } from '../db/open.ts';
 import { migrate } from '../db/migrate.ts';
 import { migrations } from '../db/migrations/index.ts';
-import { admissionSetup, setupAdmission } from './admission.ts';
+import { admissionSetup } from './admission.ts';
+import { clusterSetup, type ClusterConnection } from './cluster.ts';
 import { registerKmsCommands } from './kms-command.ts';
 import { managerSetup, setupManager } from './manager.ts';
 import type { InProcessLink } from './in-process.ts';
@@ -38,17 +39,29 @@ const components: Record<string, { summary: string; setups: (env: CliIO['env']) 
   },
   operator: {
     summary: 'Run the operator: controllers for Tenant, Project and App.',
-    setups: (env) => [operatorSetup({ requireCluster: true, env })],
+    setups: (env) => {
+      const cluster: ClusterConnection = {};
+      return [clusterSetup(cluster, env), operatorSetup({ requireCluster: true, env, cluster })];
+    },
   },
-  admission: { summary: 'Run the admission webhooks.', setups: () => [setupAdmission] },
+  admission: {
+    summary: 'Run the admission webhooks.',
+    setups: (env) => {
+      const cluster: ClusterConnection = {};
+      return [clusterSetup(cluster, env), admissionSetup({ env, cluster })];
+    },
+  },
   all: {
     summary: 'Run every component in one process (development and the quick start).',
     setups: (env) => {
       const link: InProcessLink = {};
+      // One cluster connection, so the operator, metering and admission share one informer per watch.
+      const cluster: ClusterConnection = {};
       return [
+        clusterSetup(cluster, env),
         managerSetup({ link }),
-        operatorSetup({ requireCluster: false, env, link, installCrds: true }),
-        admissionSetup({ env, removeConfigurationsOnStop: true }),
+        operatorSetup({ requireCluster: false, env, link, installCrds: true, cluster }),
+        admissionSetup({ env, removeConfigurationsOnStop: true, cluster }),
       ];
     },
   },

@@ -5,6 +5,7 @@ import { helmSourceFromConfig } from '../delivery/helm/from-config.ts';
 import { registerGitWebhook } from '../operator/git-webhook.ts';
 import { startMetering } from '../operator/metering/metering.ts';
 import { httpSink } from '../operator/metering/sender.ts';
+import type { ClusterConnection } from './cluster.ts';
 import type { InProcessLink } from './in-process.ts';
 import { installMissingCrds } from './install-crds.ts';
 import { startOperator } from '../operator/operator.ts';
@@ -23,6 +24,8 @@ export function operatorSetup(opts: {
   link?: InProcessLink;
   /** `kubeop all`: install the CRDs and system namespace a bare cluster lacks. */
   installCrds?: boolean;
+  /** The process's cluster connection (clusterSetup); without it the operator connects on its own. */
+  cluster?: ClusterConnection;
 }) {
   return async function setupOperator(ctx: ServiceContext): Promise<void> {
     const { config, logger } = ctx;
@@ -31,7 +34,8 @@ export function operatorSetup(opts: {
         'KUBEOP_METERING_TOKEN',
         'KUBEOP_MANAGER_URL is set: KUBEOP_METERING_TOKEN (a metering token) is required to send usage',
       );
-    const kc = loadKubeConfig(config.KUBEOP_KUBECONFIG, opts.env);
+    const kc = opts.cluster ? opts.cluster.kc : loadKubeConfig(config.KUBEOP_KUBECONFIG, opts.env);
+
     if (!kc) {
       if (opts.requireCluster) {
         throw new Error(
@@ -43,10 +47,12 @@ export function operatorSetup(opts: {
       );
       return;
     }
+    // The operator and metering share the process's transport and informer cache, when it has them.
+    const connection = { kc, informers: opts.cluster?.informers, transport: opts.cluster?.transport };
     logger.info({ server: kc.getCurrentCluster()?.server }, 'operator: connecting to the cluster');
     if (opts.installCrds) await installMissingCrds(kc, config.KUBEOP_WEBHOOK_NAMESPACE, logger);
     const operator = await startOperator({
-      kc,
+      ...connection,
       logger: logger.child({ component: 'operator' }),
       registry: ctx.metrics.registry,
       workers: config.KUBEOP_OPERATOR_WORKERS,
@@ -79,7 +85,7 @@ export function operatorSetup(opts: {
         : opts.link?.usage;
     if (sink) {
       const metering = await startMetering({
-        kc,
+        ...connection,
         logger: logger.child({ component: 'metering' }),
         registry: ctx.metrics.registry,
         cluster: config.KUBEOP_CLUSTER_NAME,

@@ -1,31 +1,21 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { Counter, type Registry } from 'prom-client';
-import {
-  appLabelValue,
-  LABEL_APP,
-  LABEL_MANAGED_BY,
-  LABEL_PROJECT,
-  LABEL_TENANT,
-  MANAGED_BY,
-} from '../domain/naming.ts';
-import { identityOf } from '../delivery/git/url.ts';
-import { KubeClient } from '../kube/client.ts';
+import { SharedInformers, type SharedInformer } from '../kube/cache.ts';
+import type { InformerRef } from '../kube/informer.ts';
+import type { KubeObject } from '../schemas/kube-object.ts';
+import { KubeClient, type KubeTransport } from '../kube/client.ts';
 import { kubeEventRecorder } from '../kube/events.ts';
 import type { Logger } from '../platform/logging.ts';
-import type { App, Project, Tenant } from '../schemas/crds/types.ts';
-import type { KubeObject } from '../schemas/kube-object.ts';
-import { appReconciler, INDEX_APP, type DeliverySources } from './controllers/app/controller.ts';
-import { DELIVERABLE_KINDS, kindKey, OPTIONAL_KINDS } from './controllers/app/kinds.ts';
-import { LABEL_REVISION_OF } from './controllers/app/revisions.ts';
-import { projectReconciler, PROJECT_OWNED_KINDS } from './controllers/project/controller.ts';
+import { appController } from './controllers/app/index.ts';
+import type { DeliverySources } from './controllers/app/controller.ts';
+import type { ControllerDeps } from './controllers/deps.ts';
+import { projectController } from './controllers/project/index.ts';
 import type { ProjectRenderOptions } from './controllers/project/render.ts';
-import { INDEX_NAMESPACE, INDEX_PROJECT, INDEX_TENANT, type Store } from './controllers/store.ts';
-import { served } from './controllers/app/served.ts';
-import { tenantReconciler } from './controllers/tenant/controller.ts';
+import { tenantController } from './controllers/tenant/index.ts';
+import type { ControllerDeclaration } from './runtime/builder.ts';
 import { Controller } from './runtime/controller.ts';
-import { informerFor, objectKey, type Informer } from '../kube/informer.ts';
 import { LeaderElector } from './runtime/leader-election.ts';
 import { createRuntimeMetrics } from './runtime/runtime-metrics.ts';
 
@@ -33,6 +23,10 @@ export const FIELD_MANAGER = 'kubeop-operator';
 
 export interface OperatorOptions {
   kc: KubeConfig;
+  /** The process's informer cache (shared with admission and metering); its own when absent. */
+  informers?: SharedInformers | undefined;
+  /** The process's transport to the API server; one of its own when absent. */
+  transport?: KubeTransport | undefined;
   logger: Logger;
   registry: Registry;
   workers: number;
@@ -81,7 +75,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     labelNames: ['controller', 'kind'] as const,
     registers: [opts.registry],
   });
-  const client = new KubeClient(kc, { fieldManager: FIELD_MANAGER, writes });
+  const client = new KubeClient(opts.transport ?? kc, { fieldManager: FIELD_MANAGER, writes });
   const identity =
     (opts.leaderElection && opts.leaderElection.identity) ||
     `${hostname()}-${randomBytes(4).toString('hex')}`;
@@ -90,175 +84,53 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     instance: identity,
     logger,
   });
-  const informers: Informer<KubernetesObject>[] = [];
-
-  const informer = <T extends KubeObject>(apiVersion: string, kind: string, labelSelector?: string) => {
-    const inf = informerFor(
-      kc,
-      { apiVersion, kind, labelSelector },
-      { logger, resyncPeriodMs: opts.resyncMs },
-    );
-    informers.push(inf);
-    return inf as unknown as Informer<KubernetesObject> & Store<T>;
+  const cache = opts.informers ?? SharedInformers.forCluster(kc, { logger, resyncPeriodMs: opts.resyncMs });
+  const informers = new Set<SharedInformer>();
+  const deps: ControllerDeps = {
+    informer: <T extends KubeObject = KubeObject>(ref: InformerRef) => {
+      const inf = cache.informer<T>(ref);
+      informers.add(inf);
+      return inf;
+    },
+    client,
+    events,
+    drift,
+    logger,
   };
-  const managed = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
-  const label = (o: KubernetesObject | undefined, key: string) => o?.metadata?.labels?.[key];
-
-  const tenants = informer<Tenant>('paas.kubeop.io/v1alpha1', 'Tenant');
-  const projects = informer<Project>('paas.kubeop.io/v1alpha1', 'Project');
-  projects.addIndex(INDEX_TENANT, (p) => [(p as unknown as Project).spec.tenantRef.name]);
-  const namespaces = informer('v1', 'Namespace', managed);
-  const resourceQuotas = informer('v1', 'ResourceQuota', managed);
-  const owned = new Map<string, Store>();
-  for (const { apiVersion, kind } of PROJECT_OWNED_KINDS) {
-    const inf = informer(apiVersion, kind, managed);
-    inf.addIndex(INDEX_NAMESPACE, (o) => [o.metadata?.namespace ?? '']);
-    inf.addIndex(INDEX_PROJECT, (o) => [label(o, LABEL_PROJECT) ?? '']);
-    owned.set(`${apiVersion}/${kind}`, inf);
-  }
-
-  // App delivery: the Apps, every delivered object (label LABEL_APP; kinds from CRDs only where the
-  // cluster serves them) and the stored revisions, so a hand edit or deletion enqueues its App.
-  const apps = informer<App>('paas.kubeop.io/v1alpha1', 'App');
-  const appIndex = (namespace: string | undefined, value: string | undefined) =>
-    value ? [`${namespace ?? ''}/${value}`] : [];
-  apps.addIndex(INDEX_APP, (a) => appIndex(a.metadata?.namespace, appLabelValue(a.metadata?.name ?? '')));
-  apps.addIndex(INDEX_NAMESPACE, (a) => [a.metadata?.namespace ?? '']);
-  const delivered = new Map<string, Store>();
-  for (const k of DELIVERABLE_KINDS) {
-    if (OPTIONAL_KINDS.has(kindKey(k)) && !(await served(client, k.apiVersion, k.kind))) {
-      logger.info({ kind: kindKey(k) }, 'not served by this cluster; Apps cannot deliver it');
-      continue;
-    }
-    const inf = informer(k.apiVersion, k.kind, LABEL_APP);
-    inf.addIndex(INDEX_APP, (o) => appIndex(o.metadata?.namespace, label(o, LABEL_APP)));
-    delivered.set(kindKey(k), inf);
-  }
-  const revisions = informer('v1', 'Secret', LABEL_REVISION_OF);
-  revisions.addIndex(INDEX_APP, (o) => appIndex(o.metadata?.namespace, label(o, LABEL_REVISION_OF)));
+  // The cache starts informers as they are asked for: one of our own must not outlive a failed start.
+  const app = await appController(deps, {
+    sources: opts.delivery?.sources ?? {},
+    resyncMs: opts.delivery?.resyncMs ?? 300_000,
+  }).catch((err: unknown) => {
+    if (!opts.informers) cache.stop();
+    throw err;
+  });
+  const declarations: ControllerDeclaration[] = [
+    tenantController(deps),
+    projectController(deps, opts.render),
+    app,
+  ];
 
   const metrics = createRuntimeMetrics(opts.registry);
-  const appRec = appReconciler({
-    client,
-    apps,
-    namespaces,
-    delivered,
-    revisions,
-    sources: opts.delivery?.sources ?? {},
-    drift,
-    events,
-    resyncMs: opts.delivery?.resyncMs ?? 300_000,
-    logger: logger.child({ controller: 'app' }),
-  });
-  const appController = new Controller({
-    name: 'app',
-    workers: opts.workers,
-    metrics,
-    logger,
-    reconcile: (key) => appRec.reconcile(key),
-  });
-  const tenantController = new Controller({
-    name: 'tenant',
-    workers: opts.workers,
-    metrics,
-    logger,
-    reconcile: tenantReconciler({
-      client,
-      tenants,
-      projects,
-      namespaces,
-      events,
-      logger: logger.child({ controller: 'tenant' }),
-    }),
-  });
-  const projectController = new Controller({
-    name: 'project',
-    workers: opts.workers,
-    metrics,
-    logger,
-    reconcile: projectReconciler({
-      client,
-      projects,
-      tenants,
-      namespaces,
-      resourceQuotas,
-      owned,
-      drift,
-      events,
-      options: opts.render,
-      logger: logger.child({ controller: 'project' }),
-    }),
-  });
-
-  // Event → keys. Handlers never look at what kind of event it was: they name the objects whose
-  // desired state may depend on the one that changed, and the reconcilers read fresh state.
-  tenants.onChange((key) => {
-    tenantController.enqueue(key);
-    for (const p of projects.byIndex(INDEX_TENANT, key))
-      projectController.enqueue((p as Project).metadata.name);
-  });
-  projects.onChange((key, obj) => {
-    projectController.enqueue(key);
-    const tenant = (obj as Project | undefined)?.spec.tenantRef.name;
-    if (tenant) tenantController.enqueue(tenant);
-  });
-  // A delete arrives without the object; the labels of its last known version name the owners.
-  const withLastKnown = (handler: (obj: KubernetesObject) => void) => {
-    const lastKnown = new Map<string, KubernetesObject>();
-    return (key: string, obj: KubernetesObject | undefined) => {
-      const known = obj ?? lastKnown.get(key);
-      if (obj) lastKnown.set(key, obj);
-      else lastKnown.delete(key);
-      if (known) handler(known);
-    };
-  };
-  const toProjectAndTenant = (obj: KubernetesObject) => {
-    const project = label(obj, LABEL_PROJECT);
-    const tenant = label(obj, LABEL_TENANT);
-    if (project) projectController.enqueue(project);
-    if (tenant) tenantController.enqueue(tenant);
-  };
-  namespaces.onChange(
-    withLastKnown((obj) => {
-      toProjectAndTenant(obj);
-      for (const a of apps.byIndex(INDEX_NAMESPACE, obj.metadata?.name ?? ''))
-        appController.enqueue(objectKey(a));
-    }),
+  const controllers = declarations.map(
+    (d) => new Controller({ name: d.name, workers: opts.workers, metrics, logger, reconcile: d.reconcile }),
   );
-  apps.onChange((key) => appController.enqueue(key));
-  const toApp = (obj: KubernetesObject) => {
-    for (const a of apps.byIndex(
-      INDEX_APP,
-      appIndex(obj.metadata?.namespace, label(obj, LABEL_APP))[0] ?? '',
-    ))
-      appController.enqueue(objectKey(a));
-  };
-  for (const store of delivered.values())
-    (store as unknown as Informer<KubernetesObject>).onChange(withLastKnown(toApp));
-  resourceQuotas.onChange(withLastKnown(toProjectAndTenant));
-  for (const store of owned.values()) {
-    (store as unknown as Informer<KubernetesObject>).onChange(
-      withLastKnown((obj) => {
-        const project = label(obj, LABEL_PROJECT);
-        if (project) projectController.enqueue(project);
-      }),
-    );
-  }
-  for (const inf of informers) inf.start();
-  await Promise.all(informers.map((inf) => inf.waitForSync()));
-  logger.info({ informers: informers.length }, 'operator caches synced');
+  const appQueue = controllers[declarations.indexOf(app)]!;
+  // Watches enqueue from now on, also on a standby (its queues fill, its workers wait for a term).
+  const unbinds = declarations.map((d, i) => d.bind((key) => controllers[i]!.enqueue(key)));
+  await Promise.all([...informers].map((inf) => inf.waitForSync()));
+  logger.info({ informers: informers.size }, 'operator caches synced');
 
   let leading = false;
+  /** One leadership term begins: workers run, and every object is reconciled once. */
   const startControllers = () => {
     leading = true;
-    tenantController.start();
-    projectController.start();
-    appController.start();
+    controllers.forEach((c) => c.start());
     // Everything is reconciled once on taking over: level-triggered, nothing depends on past events.
-    for (const t of tenants.list()) tenantController.enqueue(t.metadata!.name!);
-    for (const p of projects.list()) projectController.enqueue(p.metadata!.name!);
-    for (const a of apps.list()) appController.enqueue(objectKey(a));
+    declarations.forEach((d, i) => d.keys().forEach((key) => controllers[i]!.enqueue(key)));
   };
+  /** The term ends: in-flight reconciles are cancelled (their signal aborts) and awaited. */
+  const stopControllers = () => Promise.all(controllers.map((c) => c.stop())).then(() => {});
 
   let elector: LeaderElector | undefined;
   let electing: Promise<void> | undefined;
@@ -280,11 +152,9 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       onStoppedLeading: () => {
         leading = false;
         logger.warn('leadership ended; controllers stop');
-        void Promise.all([tenantController.stop(), projectController.stop(), appController.stop()]).then(
-          () => {
-            if (!stopping) opts.onLostLeadership();
-          },
-        );
+        void stopControllers().then(() => {
+          if (!stopping) opts.onLostLeadership();
+        });
       },
     });
     electing = elector.run();
@@ -294,29 +164,20 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
 
   let stopping = false;
   return {
-    synced: () => informers.every((i) => i.hasSynced()),
+    synced: () => [...informers].every((i) => i.hasSynced()),
     triggerGitSync(repoUrl) {
-      // Matched by repository identity (host and path), so a push naming the https clone URL also
-      // syncs Apps that use the ssh URL or omit `.git`.
-      const wanted = identityOf(repoUrl);
-      let n = 0;
-      for (const a of apps.list()) {
-        const url = (a as unknown as App).spec?.source?.git?.url;
-        if (!url || !wanted || identityOf(url) !== wanted) continue;
-        const key = objectKey(a);
-        appRec.invalidate(key);
-        appController.enqueue(key);
-        n++;
-      }
-      return n;
+      const keys = app.gitPushed(repoUrl);
+      for (const key of keys) appQueue.enqueue(key);
+      return keys.length;
     },
     isLeader: () => leading,
     async stop() {
       stopping = true;
       await elector?.stop();
       await electing;
-      await Promise.all([tenantController.stop(), projectController.stop(), appController.stop()]);
-      for (const inf of informers) inf.stop();
+      await stopControllers();
+      for (const unbind of unbinds) unbind();
+      if (!opts.informers) cache.stop();
     },
   };
 }

@@ -8,7 +8,8 @@ import * as x509 from '@peculiar/x509';
  * built with @peculiar/x509 on WebCrypto (ECDSA P-256, SHA-256). Keys are PKCS#8 PEM, which Go's
  * crypto/tls and Kubernetes' keyutil both read.
  */
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+// Node's global WebCrypto (the same object as node:crypto's webcrypto), typed as the DOM's Crypto.
+x509.cryptoProvider.set(globalThis.crypto);
 
 const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 

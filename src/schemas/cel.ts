@@ -88,7 +88,7 @@ const compiled = new Map<string, (ctx: Record<string, unknown>) => unknown>();
 function program(rule: string): (ctx: Record<string, unknown>) => unknown {
   let fn = compiled.get(rule);
   if (!fn) {
-    fn = env.parse(rule) as unknown as (ctx: Record<string, unknown>) => unknown;
+    fn = env.parse(rule);
     compiled.set(rule, fn);
   }
   return fn;

@@ -1,10 +1,11 @@
-import { CustomObjectsApi, type KubernetesObject } from '@kubernetes/client-node';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import type { KubeObject } from '../../src/schemas/kube-object.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/platform/logging.ts';
 import { Informer, isGone, kubeListWatch, type ListWatch } from '../../src/kube/informer.ts';
 import { adminConfig, CoreV1Api, createTestNamespace, eventually, kubeconfigPath } from '../support/e2e.ts';
 
-type ConfigMap = KubernetesObject & { data?: Record<string, string> };
+type ConfigMap = KubeObject & { data?: Record<string, string> };
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 
@@ -129,7 +130,7 @@ describe.skipIf(!kubeconfigPath)('informer on a real API server', () => {
     };
 
     const informer = new Informer({ listWatch, logger });
-    const changes: Array<[string, KubernetesObject | undefined]> = [];
+    const changes: Array<[string, KubeObject | undefined]> = [];
     informer.onChange((key, obj) => changes.push([key, obj]));
     cleanups.push(() => informer.stop());
     informer.start();

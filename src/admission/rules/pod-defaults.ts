@@ -13,7 +13,7 @@ import {
   type Decision,
   type JsonPatchOperation,
 } from '../review.ts';
-import { DEFAULT_CONTAINER_LIMITS } from '../../domain/limits.ts';
+import { cpuMemory, DEFAULT_CONTAINER_LIMITS } from '../../domain/limits.ts';
 import { isViolation, tenantOf, type RuleContext } from './context.ts';
 
 /** The operator's LimitRange defaults, shared so both paths give a pod the same resources. */
@@ -206,11 +206,4 @@ export function mutatePod(req: AdmissionRequest, ctx: RuleContext): Decision {
     });
   }
   return { allowed: true, patch: ops };
-}
-
-function cpuMemory(v: { cpu?: string; memory?: string } | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (v?.cpu) out.cpu = v.cpu;
-  if (v?.memory) out.memory = v.memory;
-  return out;
 }

@@ -1,3 +1,4 @@
+import { CLUSTER_SCOPED_KINDS } from '../../kube/resources.ts';
 import { isTrusted } from '../identity.ts';
 import {
   allow,
@@ -39,29 +40,6 @@ export function validateProject(req: AdmissionRequest, ctx: RuleContext): Decisi
   });
 }
 
-/** Kinds that live outside namespaces: an App (which deploys into its own namespace) cannot hold them. */
-const CLUSTER_SCOPED = new Set([
-  'Namespace',
-  'Node',
-  'PersistentVolume',
-  'StorageClass',
-  'ClusterRole',
-  'ClusterRoleBinding',
-  'CustomResourceDefinition',
-  'ValidatingWebhookConfiguration',
-  'MutatingWebhookConfiguration',
-  'ValidatingAdmissionPolicy',
-  'ValidatingAdmissionPolicyBinding',
-  'PriorityClass',
-  'RuntimeClass',
-  'IngressClass',
-  'GatewayClass',
-  'ClusterIssuer',
-  'APIService',
-  'Tenant',
-  'Project',
-]);
-
 function appImages(app: unknown): { uses: ImageUse[]; manifests: Array<Record<string, unknown>> } {
   const source = record(record(record(app).spec).source);
   const uses: ImageUse[] = [];
@@ -96,7 +74,7 @@ export function validateApp(req: AdmissionRequest, ctx: RuleContext): Decision {
     const kind = str(m.kind) ?? '';
     const where = `spec.source.raw.manifests[${i}] (${kind} ${nameOf(m) ?? ''})`;
     const ns = str(record(m.metadata).namespace);
-    if (CLUSTER_SCOPED.has(kind)) {
+    if (CLUSTER_SCOPED_KINDS.has(kind)) {
       out.push({
         rule: 'app-namespace',
         message: `${where} is cluster-scoped; an App deploys namespaced objects into its own namespace only`,

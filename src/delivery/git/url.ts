@@ -47,7 +47,8 @@ export function parseRepoUrl(raw: string): RepoUrl {
     throw new RepoUrlError('the repository URL contains spaces or control characters');
   const scp = scpLike.exec(text);
   if (scp && !text.includes('://')) {
-    const [, user, host, path] = scp as unknown as [string, string, string, string];
+    // Every group of scpLike is required: the defaults only satisfy the type.
+    const [, user = '', host = '', path = ''] = scp;
     return finish({ protocol: 'ssh', host: checkHost(host), path: checkPath(path), user });
   }
   let url: URL;

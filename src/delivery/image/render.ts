@@ -1,3 +1,4 @@
+import { cpuMemory } from '../../domain/limits.ts';
 import { appLabelValue, LABEL_APP, LABEL_MANAGED_BY, MANAGED_BY } from '../../domain/naming.ts';
 import type { App } from '../../schemas/crds/types.ts';
 import type { KubeObject } from '../../schemas/kube-object.ts';
@@ -56,14 +57,6 @@ function imageOf(app: App) {
 /** The container port traffic from the Service and the Ingress/HTTPRoute goes to, if any. */
 export function exposedPort(spec: Spec): number | undefined {
   return spec.expose?.port ?? spec.ports?.[0]?.containerPort;
-}
-
-function cpuMemory(v: { cpu?: string; memory?: string } | undefined): Record<string, string> | undefined {
-  if (!v) return undefined;
-  const out: Record<string, string> = {};
-  if (v.cpu) out.cpu = v.cpu;
-  if (v.memory) out.memory = v.memory;
-  return Object.keys(out).length ? out : undefined;
 }
 
 function resources(spec: Spec): Record<string, unknown> | undefined {

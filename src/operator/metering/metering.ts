@@ -1,8 +1,8 @@
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { LABEL_MANAGED_BY, MANAGED_BY } from '../../domain/naming.ts';
-import { KubeClient } from '../../kube/client.ts';
-import { informerFor, type Informer } from '../../kube/informer.ts';
+import { KubeClient, type KubeTransport } from '../../kube/client.ts';
+import { SharedInformers, type SharedInformer } from '../../kube/cache.ts';
 import type { Logger } from '../../platform/logging.ts';
 import { SampleBuffer } from './buffer.ts';
 import { sample, windowStart, type PodMetricsLike, type SampleInput, type UsageEventOut } from './sample.ts';
@@ -10,6 +10,10 @@ import type { UsageSink } from './sender.ts';
 
 export interface MeteringOptions {
   kc: KubeConfig;
+  /** The process's informer cache (shared with the operator); its own when absent. */
+  informers?: SharedInformers | undefined;
+  /** The process's transport to the API server; one of its own when absent. */
+  transport?: KubeTransport | undefined;
   /** For the metrics API; default: a read-only client of `kc`. */
   client?: KubeClient;
   logger: Logger;
@@ -45,7 +49,8 @@ const BATCH = 1000;
 export async function startMetering(opts: MeteringOptions): Promise<RunningMetering> {
   const { logger } = opts;
   const now = opts.now ?? Date.now;
-  const client = opts.client ?? new KubeClient(opts.kc, { fieldManager: 'kubeop-metering' });
+  const client =
+    opts.client ?? new KubeClient(opts.transport ?? opts.kc, { fieldManager: 'kubeop-metering' });
   const samples = new Counter({
     name: 'kubeop_metering_samples_total',
     help: 'Usage events the operator measured.',
@@ -72,9 +77,11 @@ export async function startMetering(opts: MeteringOptions): Promise<RunningMeter
     dropped.inc({ reason: 'buffer_full' }, n),
   );
 
-  const informers: Informer<KubernetesObject>[] = [];
+  // Metering only reads its caches, at each tick: it registers no handler, so resyncs cost it nothing.
+  const cache = opts.informers ?? SharedInformers.forCluster(opts.kc, { logger, resyncPeriodMs: 0 });
+  const informers: SharedInformer[] = [];
   const inf = (apiVersion: string, kind: string, labelSelector?: string) => {
-    const i = informerFor(opts.kc, { apiVersion, kind, labelSelector }, { logger, resyncPeriodMs: 0 });
+    const i = cache.informer({ apiVersion, kind, labelSelector });
     informers.push(i);
     return i;
   };
@@ -82,7 +89,6 @@ export async function startMetering(opts: MeteringOptions): Promise<RunningMeter
   const pods = inf('v1', 'Pod');
   const pvcs = inf('v1', 'PersistentVolumeClaim');
   const services = inf('v1', 'Service');
-  for (const i of informers) i.start();
 
   let metricsServed: boolean | undefined;
   async function podMetrics(): Promise<PodMetricsLike[] | undefined> {
@@ -178,7 +184,7 @@ export async function startMetering(opts: MeteringOptions): Promise<RunningMeter
     async stop() {
       stopped = true;
       clearTimeout(timer);
-      for (const i of informers) i.stop();
+      if (!opts.informers) cache.stop();
       // A tick in progress finishes (its samples are sampled already) before stop resolves.
       await running;
       await flushing;

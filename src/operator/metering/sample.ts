@@ -1,3 +1,4 @@
+import type { UsageEvent } from '../../schemas/billing.ts';
 import { formatDecimal } from '../../domain/billing/decimal.ts';
 import { LABEL_APP, LABEL_PROJECT, LABEL_TENANT } from '../../domain/naming.ts';
 import { parseQuantity } from '../../domain/quantity.ts';
@@ -39,17 +40,8 @@ export interface PodMetricsLike {
   containers?: Array<{ name: string; usage?: Record<string, string> }>;
 }
 
-export interface UsageEventOut {
-  key: string;
-  cluster: string;
-  source: string;
-  tenant: string;
-  project: string;
-  app: string;
-  meter: string;
-  quantity: string;
-  time: string;
-}
+/** The manager's ingestion event (one schema, schemas/billing.ts), always naming its app (or ''). */
+export type UsageEventOut = Required<UsageEvent>;
 
 export const METERING_SOURCE = 'kubeop-operator';
 

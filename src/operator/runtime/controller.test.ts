@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../platform/logging.ts';
-import { Controller, type Result } from './controller.ts';
+import { Controller, type ReconcileContext, type Result } from './controller.ts';
 import { TerminalError } from './errors.ts';
 import { WorkQueue } from './queue.ts';
 import { ExponentialRateLimiter } from './rate-limiter.ts';
@@ -13,7 +13,11 @@ afterEach(async () => {
   await Promise.all(controllers.splice(0).map((c) => c.stop()));
 });
 
-function setup(reconcile: (key: string) => Promise<Result>, workers = 1) {
+function setup(
+  reconcile: (key: string, ctx: ReconcileContext) => Promise<Result>,
+  workers = 1,
+  timeoutMs?: number,
+) {
   const clock = new FakeClock();
   const limiter = new ExponentialRateLimiter(5, 1000);
   const queue = new WorkQueue({ clock, rateLimiter: limiter });
@@ -22,6 +26,7 @@ function setup(reconcile: (key: string) => Promise<Result>, workers = 1) {
     name: 'apps',
     reconcile,
     workers,
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     queue,
     metrics: createRuntimeMetrics(registry),
     logger: createLogger({ service: 'test', level: 'silent' }),
@@ -219,5 +224,61 @@ describe('Controller', () => {
     controller.enqueue('c');
     await flush();
     expect(calls).toEqual(['a']);
+  });
+
+  it('gives each reconcile a context: a live signal, a deadline ahead and an id of its own', async () => {
+    const seen: ReconcileContext[] = [];
+    const { controller } = setup(async (_key, ctx) => {
+      seen.push(ctx);
+    });
+    controller.start();
+    const before = Date.now();
+    controller.enqueue('a');
+    await until(() => expect(seen).toHaveLength(1));
+    controller.enqueue('a');
+    await until(() => expect(seen).toHaveLength(2));
+    expect(seen[0]!.signal.aborted).toBe(false);
+    expect(seen[0]!.deadline).toBeGreaterThan(before + 60_000);
+    expect(seen[0]!.id).not.toBe(seen[1]!.id);
+    expect(typeof seen[0]!.log.info).toBe('function');
+  });
+
+  it('stop aborts the signal of the reconcile in flight, which is then not retried', async () => {
+    let calls = 0;
+    const { controller, queue } = setup(
+      (_key, ctx) =>
+        new Promise<Result>((_resolve, reject) => {
+          calls++;
+          ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error));
+        }),
+    );
+    controller.start();
+    controller.enqueue('a');
+    await until(() => expect(calls).toBe(1));
+    await controller.stop();
+    expect(queue.depth).toBe(0);
+    expect(calls).toBe(1);
+  });
+
+  it('aborts a reconcile that outlives its deadline and retries it with backoff', async () => {
+    const aborted: string[] = [];
+    let calls = 0;
+    const { controller, registry } = setup(
+      (_key, ctx) =>
+        new Promise<Result>((resolve, reject) => {
+          calls++;
+          if (calls > 1) return resolve();
+          ctx.signal.addEventListener('abort', () => {
+            aborted.push(String((ctx.signal.reason as Error).message));
+            reject(ctx.signal.reason as Error);
+          });
+        }),
+      1,
+      20,
+    );
+    controller.start();
+    controller.enqueue('a');
+    await until(() => expect(aborted).toEqual(['reconcile exceeded its deadline of 20 ms']));
+    expect(await sample(registry, 'kubeop_workqueue_retries_total')).toBe(1);
   });
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../platform/logging.ts';
 import { TerminalError } from './errors.ts';
 import { WorkQueue } from './queue.ts';
@@ -6,11 +7,33 @@ import { RECONCILE_RESULTS, type ReconcileOutcome, type RuntimeMetrics } from '.
 /** Done (void or `{}`), or done for now and reconcile again after `requeueAfterMs`. */
 export type Result = { requeueAfterMs?: number } | void;
 
+/**
+ * What one reconcile gets besides its key, to pass to every I/O it does (controller-runtime's ctx).
+ * `signal` aborts when the controller stops (shutdown, or the end of a leadership term) or when the
+ * deadline passes; I/O given the signal then ends early and the reconcile should throw. `log` carries
+ * the controller, the key and `id` on every line.
+ */
+export interface ReconcileContext {
+  signal: AbortSignal;
+  /** Epoch milliseconds at which `signal` aborts if the reconcile is still running. */
+  deadline: number;
+  log: Logger;
+  /** Unique per reconcile attempt, to tell apart the log lines of two attempts at one key. */
+  id: string;
+}
+
+/** Brings the object named by `key` to its desired state. Must be idempotent: it may run again at any time. */
+export type Reconcile = (key: string, ctx: ReconcileContext) => Promise<Result>;
+
+/** Default bound of one reconcile: above the git, helm and HTTP timeouts of the delivery sources. */
+export const DEFAULT_RECONCILE_TIMEOUT_MS = 10 * 60_000;
+
 export interface ControllerOptions {
   /** Unique per process; labels metrics and logs. */
   name: string;
-  /** Brings the object named by `key` to its desired state. Must be idempotent: it may run again at any time. */
-  reconcile: (key: string) => Promise<Result>;
+  reconcile: Reconcile;
+  /** How long one reconcile may run before its signal aborts; default DEFAULT_RECONCILE_TIMEOUT_MS. */
+  timeoutMs?: number;
   workers: number;
   queue?: WorkQueue;
   metrics: RuntimeMetrics;
@@ -28,12 +51,18 @@ export interface ControllerOptions {
  *   returns `{ requeueAfterMs }` → backoff forgotten, key added again after that delay;
  *   throws `TerminalError` → logged, backoff forgotten, not retried;
  *   throws anything else → logged, retried with the queue's per-key exponential backoff.
- * - `stop()` takes no new keys and resolves once in-flight reconciles finish; it does not bound how long
- *   they take. A stopped controller cannot be started again.
+ * - A reconcile still running at its deadline has its signal aborted; what it throws then is an error
+ *   like any other (retried with backoff), not a terminal one.
+ * - `stop()` takes no new keys, aborts the signal of every in-flight reconcile and resolves once they
+ *   return; a reconcile that ignores its signal still runs to its end. What a reconcile cancelled by
+ *   `stop()` throws is logged, not retried (the queue is shut down; the next leader reconciles every
+ *   key anyway). A stopped controller cannot be started again.
  */
 export class Controller {
   readonly name: string;
-  readonly #reconcile: (key: string) => Promise<Result>;
+  readonly #reconcile: Reconcile;
+  readonly #timeoutMs: number;
+  readonly #stopping = new AbortController();
   readonly #workerCount: number;
   readonly #queue: WorkQueue;
   readonly #metrics: RuntimeMetrics;
@@ -47,6 +76,7 @@ export class Controller {
     }
     this.name = opts.name;
     this.#reconcile = opts.reconcile;
+    this.#timeoutMs = opts.timeoutMs ?? DEFAULT_RECONCILE_TIMEOUT_MS;
     this.#workerCount = opts.workers;
     this.#queue = opts.queue ?? new WorkQueue();
     this.#metrics = opts.metrics;
@@ -73,6 +103,7 @@ export class Controller {
 
   async stop(): Promise<void> {
     this.#queue.shutDown();
+    this.#stopping.abort(new Error(`controller "${this.name}" stopped`));
     await Promise.all(this.#workers ?? []);
     this.#logger.info('controller stopped');
   }
@@ -93,9 +124,28 @@ export class Controller {
   /** Never throws: every outcome is turned into a queue action, a metric and, for failures, a log line. */
   async #reconcileOne(key: string): Promise<void> {
     const endTimer = this.#metrics.reconcileDuration.startTimer(this.#labels);
+    const id = randomBytes(6).toString('hex');
+    const log = this.#logger.child({ key, reconcileId: id });
+    // One controller per reconcile, with a timer and a stop listener removed the moment it is done
+    // (AbortSignal.timeout and AbortSignal.any would keep both around for the whole timeout).
+    const abort = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort(new Error(`reconcile exceeded its deadline of ${this.#timeoutMs} ms`));
+    }, this.#timeoutMs);
+    timer.unref();
+    const onStop = () => abort.abort(this.#stopping.signal.reason);
+    this.#stopping.signal.addEventListener('abort', onStop, { once: true });
+    const ctx: ReconcileContext = {
+      signal: abort.signal,
+      deadline: Date.now() + this.#timeoutMs,
+      log,
+      id,
+    };
     let outcome: ReconcileOutcome;
     try {
-      const result = await this.#reconcile(key);
+      const result = await this.#reconcile(key, ctx);
       this.#queue.forget(key);
       if (result?.requeueAfterMs !== undefined) {
         this.#queue.addAfter(key, result.requeueAfterMs);
@@ -107,15 +157,25 @@ export class Controller {
       this.#metrics.reconcileErrors.inc(this.#labels);
       if (err instanceof TerminalError) {
         this.#queue.forget(key);
-        this.#logger.error({ err, key, reason: err.reason }, 'reconcile failed terminally; not retrying');
+        log.error({ err, reason: err.reason }, 'reconcile failed terminally; not retrying');
         outcome = 'terminal';
+      } else if (this.#stopping.signal.aborted) {
+        log.info({ err }, 'reconcile cancelled: the controller stopped');
+        outcome = 'error';
       } else {
         this.#queue.addRateLimited(key);
         this.#metrics.workqueueRetries.inc(this.#labels);
-        this.#logger.error({ err, key }, 'reconcile failed; retrying with backoff');
+        log.error(
+          { err, ...(timedOut ? { timeoutMs: this.#timeoutMs } : {}) },
+          timedOut
+            ? 'reconcile exceeded its deadline; retrying with backoff'
+            : 'reconcile failed; retrying with backoff',
+        );
         outcome = 'error';
       }
     } finally {
+      clearTimeout(timer);
+      this.#stopping.signal.removeEventListener('abort', onStop);
       endTimer();
     }
     this.#metrics.reconcileTotal.inc({ ...this.#labels, result: outcome });

@@ -78,6 +78,24 @@ const app = (source: App['spec']['source']): App => ({
 });
 
 describe('App reconciler', () => {
+  it("hands the reconcile's signal to the source, and reports nothing when it is cancelled", async () => {
+    const seen: Array<AbortSignal | undefined> = [];
+    const source: Source = {
+      render: (ctx) => {
+        seen.push(ctx.signal);
+        return Promise.reject(new SourceError('SourceUnreachable', 'fetching x was cancelled'));
+      },
+    };
+    const h = harness({ git: source }, app({ git: { url: 'https://git.example/x.git' } }));
+    const abort = new AbortController();
+    abort.abort(new Error('controller stopped'));
+    await expect(h.reconciler.reconcile(`${NS}/shop`, { signal: abort.signal })).rejects.toThrow(
+      'controller stopped',
+    );
+    expect(seen).toEqual([abort.signal]);
+    expect(h.writes).toEqual([]);
+  });
+
   it('reports a source type the operator does not run, without writing any object', async () => {
     const h = harness({}, app({ git: { url: 'https://git.example/x.git' } }));
     await h.reconciler.reconcile(`${NS}/shop`);

@@ -12,7 +12,7 @@ import type { Logger } from '../../../platform/logging.ts';
 import type { AppStatus } from '../../../schemas/crds/app.ts';
 import type { App } from '../../../schemas/crds/types.ts';
 import { keyOf, type KubeObject } from '../../../schemas/kube-object.ts';
-import type { Result } from '../../runtime/controller.ts';
+import type { ReconcileContext, Result } from '../../runtime/controller.ts';
 import type { Store } from '../store.ts';
 import { appConditions, type Outcome } from './conditions.ts';
 import { applyAsDeployer, deleteAsDeployer, dryRunAll } from './deployer.ts';
@@ -70,7 +70,8 @@ export interface AppReconcilerDeps {
 }
 
 export interface AppReconciler {
-  reconcile(key: string): Promise<Result>;
+  /** `ctx.signal` reaches the App's source (git, helm, kubectl, HTTP fetches). */
+  reconcile(key: string, ctx?: Pick<ReconcileContext, 'signal'>): Promise<Result>;
   /** The next reconcile of `key` renders its source again even if its rendering is still fresh. */
   invalidate(key: string): void;
 }
@@ -123,10 +124,10 @@ export function appReconciler(deps: AppReconcilerDeps): AppReconciler {
     return out;
   }
 
-  async function target(key: string, app: App): Promise<Target> {
+  async function target(key: string, app: App, signal: AbortSignal | undefined): Promise<Target> {
     const rollbackTo = app.spec.rollbackTo;
     if (rollbackTo === undefined) {
-      const r = await renders.render(key, app);
+      const r = await renders.render(key, app, signal);
       return {
         objects: r.objects,
         sourceRevision: r.sourceRevision,
@@ -341,7 +342,7 @@ export function appReconciler(deps: AppReconcilerDeps): AppReconciler {
     return { requeueAfterMs: deps.resyncMs };
   }
 
-  async function reconcile(key: string): Promise<Result> {
+  async function reconcile(key: string, ctx?: Pick<ReconcileContext, 'signal'>): Promise<Result> {
     const cached = deps.apps.get(key);
     if (!cached || cached.metadata.deletionTimestamp) {
       renders.forget(key);
@@ -379,7 +380,7 @@ export function appReconciler(deps: AppReconcilerDeps): AppReconciler {
     let desired: Target;
     let objects: KubeObject[];
     try {
-      desired = await target(key, app);
+      desired = await target(key, app, ctx?.signal);
       checkObjects(desired.objects, namespace);
       objects = prepareObjects(desired.objects, app, namespace);
     } catch (err) {

@@ -43,27 +43,4 @@ export function supportedVersionOf(kind: string): string | undefined {
   return byKind.get(kind)?.apiVersion;
 }
 
-/** Well-known cluster-scoped kinds, for a message that says why rather than just "not allowed". */
-export const CLUSTER_SCOPED_KINDS = new Set([
-  'Namespace',
-  'Node',
-  'PersistentVolume',
-  'StorageClass',
-  'ClusterRole',
-  'ClusterRoleBinding',
-  'CustomResourceDefinition',
-  'APIService',
-  'PriorityClass',
-  'RuntimeClass',
-  'IngressClass',
-  'GatewayClass',
-  'ClusterIssuer',
-  'ValidatingWebhookConfiguration',
-  'MutatingWebhookConfiguration',
-  'ValidatingAdmissionPolicy',
-  'ValidatingAdmissionPolicyBinding',
-  'CSIDriver',
-  'VolumeAttachment',
-  'Tenant',
-  'Project',
-]);
+export { CLUSTER_SCOPED_KINDS } from '../../../kube/resources.ts';

@@ -25,8 +25,11 @@ const decode = (data: Record<string, string> | undefined) =>
     Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
   );
 
-/** What a source may read: Secrets and ConfigMaps of the App's namespace, read as the deployer. */
-export function sourceContext(client: KubeClient, app: App): SourceContext {
+/**
+ * What a source may read: Secrets and ConfigMaps of the App's namespace, read as the deployer; and
+ * the reconcile's signal, which the source passes to its git, helm and kubectl runs and fetches.
+ */
+export function sourceContext(client: KubeClient, app: App, signal?: AbortSignal): SourceContext {
   const namespace = app.metadata.namespace!;
   async function read(kind: 'Secret' | 'ConfigMap', name: string) {
     try {
@@ -50,6 +53,7 @@ export function sourceContext(client: KubeClient, app: App): SourceContext {
       const c = await read('ConfigMap', name);
       return c ? { ...c.data } : undefined;
     },
+    ...(signal ? { signal } : {}),
   };
 }
 
@@ -89,8 +93,12 @@ export class RenderCache {
     this.#forced.delete(key);
   }
 
-  /** The App's rendering, from the cache while it is fresh. Throws DeliveryFailure for a failure. */
-  async render(key: string, app: App): Promise<Rendered> {
+  /**
+   * The App's rendering, from the cache while it is fresh. Throws DeliveryFailure for a failure;
+   * once `signal` has aborted (the reconcile was cancelled) it throws the abort reason instead, so a
+   * cancelled fetch is neither remembered nor reported as the App's failure.
+   */
+  async render(key: string, app: App, signal?: AbortSignal): Promise<Rendered> {
     const type = sourceTypeOf(app);
     const source = type && this.#sources[type];
     if (!type || !source) {
@@ -119,10 +127,11 @@ export class RenderCache {
     }
     this.#forced.delete(key);
     try {
-      const result = await source.render(sourceContext(this.#client, app));
+      const result = await source.render(sourceContext(this.#client, app, signal));
       this.#entries.set(key, { uid: app.metadata.uid, generation, at: t, result });
       return result;
     } catch (err) {
+      signal?.throwIfAborted();
       const failure = failureOf(err);
       if (!failure) throw err;
       if (failure.retryable) this.#entries.delete(key);

@@ -1,5 +1,5 @@
 import { LABEL_MANAGED_BY, LABEL_PROJECT, LABEL_TENANT, MANAGED_BY } from '../../../domain/naming.ts';
-import { DEFAULT_CONTAINER_LIMITS } from '../../../domain/limits.ts';
+import { cpuMemory, DEFAULT_CONTAINER_LIMITS } from '../../../domain/limits.ts';
 import type { Project, Tenant } from '../../../schemas/crds/types.ts';
 import type { KubeObject } from '../../../schemas/kube-object.ts';
 import { DEPLOYER, renderRoles, ROLE_NAMES } from './rbac.ts';
@@ -48,14 +48,6 @@ export function renderNamespace(project: Project, namespace: string): KubeObject
         : {}),
     },
   };
-}
-
-function cpuMemory(v: { cpu?: string; memory?: string } | undefined): Record<string, string> | undefined {
-  if (!v) return undefined;
-  const out: Record<string, string> = {};
-  if (v.cpu) out.cpu = v.cpu;
-  if (v.memory) out.memory = v.memory;
-  return Object.keys(out).length ? out : undefined;
 }
 
 export function renderLimitRange(project: Project, namespace: string): KubeObject {
