@@ -10,7 +10,8 @@ import {
   Page,
   TokenResource,
 } from '../../schemas/api.ts';
-import { mayGrant } from './principal.ts';
+import { authorize } from './authorize.ts';
+import { confinement, decide, mayGrant, scopeOfRole } from './policy.ts';
 import { generateToken, hashToken } from './tokens.ts';
 import { badRequest, forbidden, notFound } from '../http/errors.ts';
 import type { ManagerService } from '../tenancy/service.ts';
@@ -26,6 +27,7 @@ export function tokenRoutes(app: FastifyInstance, svc: ManagerService, db: Datab
     '/v1/tokens',
     {
       schema: {
+        'x-kubeop-action': 'token.create',
         tags: ['tokens'],
         summary: 'Create an API token (its secret is in this response only)',
         body: forRequest(CreateToken),
@@ -35,20 +37,19 @@ export function tokenRoutes(app: FastifyInstance, svc: ManagerService, db: Datab
     async (req, reply) => {
       const c = call(req);
       const { name, role, tenant, project, expiresInSeconds } = req.body;
-      // platform-admin and metering tokens are platform-wide; every other role is scoped to a tenant.
-      const platformWide = role === 'platform-admin' || role === 'metering';
-      if (!platformWide && !tenant) throw badRequest('TOKEN_SCOPE', `a ${role} token needs "tenant"`);
-      if (platformWide && (tenant || project))
+      // The role's scope (policy.ts) says which of tenant and project the token names.
+      const scope = scopeOfRole(role);
+      if (scope !== 'platform' && !tenant) throw badRequest('TOKEN_SCOPE', `a ${role} token needs "tenant"`);
+      if (scope === 'platform' && (tenant || project))
         throw badRequest('TOKEN_SCOPE', `a ${role} token has no tenant or project`);
-      if (role.startsWith('project-') !== Boolean(project)) {
+      if ((scope === 'project') !== Boolean(project)) {
         throw badRequest(
           'TOKEN_SCOPE',
-          role.startsWith('project-')
-            ? `a ${role} token needs "project"`
-            : `a ${role} token has no "project"`,
+          scope === 'project' ? `a ${role} token needs "project"` : `a ${role} token has no "project"`,
         );
       }
-      if (!mayGrant(c.principal, role, tenant, project))
+      authorize(c, 'token.create');
+      if (!mayGrant(c.principal, { role, ...(tenant ? { tenant } : {}), ...(project ? { project } : {}) }))
         throw forbidden(`a ${c.principal.role} token cannot create a ${role} token for this scope`);
       const ids = await svc.scopeIds(tenant, project);
       const token = generateToken();
@@ -82,19 +83,17 @@ export function tokenRoutes(app: FastifyInstance, svc: ManagerService, db: Datab
     '/v1/tokens',
     {
       schema: {
+        'x-kubeop-action': 'token.list',
         tags: ['tokens'],
         summary: 'List the tokens of your scope (never their secrets)',
         response: { 200: Page(TokenResource), ...problems(...standardProblems) },
       },
     },
     async (req) => {
-      const p = call(req).principal;
-      if (p.role === 'project-editor' || p.role === 'project-viewer' || p.role === 'metering')
-        throw forbidden('listing tokens needs project-admin or more');
-      const scope =
-        p.role === 'platform-admin'
-          ? {}
-          : await svc.scopeIds(p.tenant, p.role === 'project-admin' ? p.project : undefined);
+      const c = call(req);
+      authorize(c, 'token.list');
+      const own = confinement(c.principal);
+      const scope = own.tenant === undefined ? {} : await svc.scopeIds(own.tenant, own.project);
       return { items: await listTokens(db, scope) };
     },
   );
@@ -103,6 +102,7 @@ export function tokenRoutes(app: FastifyInstance, svc: ManagerService, db: Datab
     '/v1/tokens/:id',
     {
       schema: {
+        'x-kubeop-action': 'token.revoke',
         tags: ['tokens'],
         summary: 'Revoke a token',
         params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
@@ -112,7 +112,18 @@ export function tokenRoutes(app: FastifyInstance, svc: ManagerService, db: Datab
     async (req, reply) => {
       const c = call(req);
       const row = await getToken(db, req.params.id);
-      if (!row || !mayGrant(c.principal, row.role, row.tenant ?? undefined, row.project ?? undefined))
+      const granted = row && {
+        role: row.role,
+        ...(row.tenant ? { tenant: row.tenant } : {}),
+        ...(row.project ? { project: row.project } : {}),
+      };
+      // A token the caller could not have granted is not there for it (404, not 403).
+      if (
+        !row ||
+        !granted ||
+        decide(c.principal, 'token.revoke') !== 'allow' ||
+        !mayGrant(c.principal, granted)
+      )
         throw notFound('token', req.params.id);
       // Resolved before the transaction: embedded PGlite has one connection, held by the transaction.
       const ids = await svc.scopeIds(row.tenant ?? undefined);
@@ -136,6 +147,7 @@ export function tokenRoutes(app: FastifyInstance, svc: ManagerService, db: Datab
     '/v1/audit',
     {
       schema: {
+        'x-kubeop-action': 'audit.read',
         tags: ['audit'],
         summary: 'Audit log of mutations, newest first (platform-admin: all; tenant-admin: own tenant)',
         querystring: Type.Object({
@@ -151,10 +163,10 @@ export function tokenRoutes(app: FastifyInstance, svc: ManagerService, db: Datab
       },
     },
     async (req) => {
-      const p = call(req).principal;
-      if (p.role !== 'platform-admin' && p.role !== 'tenant-admin')
-        throw forbidden('the audit log needs tenant-admin or platform-admin');
-      const scope = p.role === 'tenant-admin' ? await svc.scopeIds(p.tenant) : {};
+      const c = call(req);
+      authorize(c, 'audit.read');
+      const own = confinement(c.principal).tenant;
+      const scope = own === undefined ? {} : await svc.scopeIds(own);
       const limit = req.query.limit ?? 50;
       const rows = await listAudit(db, {
         limit,

@@ -18,6 +18,7 @@ export function analyticsRoutes(app: FastifyInstance, svc: BillingService): void
     '/v1/analytics/usage',
     {
       schema: {
+        'x-kubeop-action': 'analytics.read',
         tags,
         summary: 'Usage and cost per hour, day or month, by tenant, project or app',
         querystring: AnalyticsQuery,
@@ -43,6 +44,7 @@ export function analyticsRoutes(app: FastifyInstance, svc: BillingService): void
     '/v1/analytics/top',
     {
       schema: {
+        'x-kubeop-action': 'analytics.read',
         tags,
         summary: 'The N tenants, projects or apps that cost most over a period',
         querystring: TopQuery,

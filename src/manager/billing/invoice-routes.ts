@@ -21,6 +21,7 @@ export function invoiceRoutes(app: FastifyInstance, svc: BillingService): void {
     '/v1/invoices',
     {
       schema: {
+        'x-kubeop-action': 'invoice.manage',
         tags,
         summary:
           'Generate a draft invoice for a tenant and period (again, if the draft exists) (platform-admin)',
@@ -48,6 +49,7 @@ export function invoiceRoutes(app: FastifyInstance, svc: BillingService): void {
     '/v1/invoices',
     {
       schema: {
+        'x-kubeop-action': 'invoice.list',
         tags,
         summary: 'List invoices, newest period first (tenant-admin: its own)',
         querystring: InvoiceQuery,
@@ -84,6 +86,7 @@ export function invoiceRoutes(app: FastifyInstance, svc: BillingService): void {
     '/v1/invoices/:id',
     {
       schema: {
+        'x-kubeop-action': 'invoice.read',
         tags,
         summary: 'Get an invoice with its lines (JSON export)',
         params: InvoiceParams,
@@ -97,6 +100,7 @@ export function invoiceRoutes(app: FastifyInstance, svc: BillingService): void {
     '/v1/invoices/:id/csv',
     {
       schema: {
+        'x-kubeop-action': 'invoice.read',
         tags,
         summary: 'The invoice as CSV: one row per line and a total row',
         params: InvoiceParams,
@@ -117,6 +121,7 @@ export function invoiceRoutes(app: FastifyInstance, svc: BillingService): void {
     '/v1/invoices/:id/html',
     {
       schema: {
+        'x-kubeop-action': 'invoice.read',
         tags,
         summary: 'The invoice as a printable HTML page',
         params: InvoiceParams,
@@ -137,6 +142,7 @@ export function invoiceRoutes(app: FastifyInstance, svc: BillingService): void {
     '/v1/invoices/:id/finalize',
     {
       schema: {
+        'x-kubeop-action': 'invoice.manage',
         tags,
         summary: 'Finalize a draft: rated again, numbered, immutable from now on (platform-admin)',
         params: InvoiceParams,
@@ -154,6 +160,7 @@ export function invoiceRoutes(app: FastifyInstance, svc: BillingService): void {
     '/v1/invoices/:id',
     {
       schema: {
+        'x-kubeop-action': 'invoice.manage',
         tags,
         summary: 'Delete a draft invoice (platform-admin); finalized invoices cannot be deleted',
         params: InvoiceParams,

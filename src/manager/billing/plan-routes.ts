@@ -50,6 +50,7 @@ export function planRoutes(app: FastifyInstance, svc: BillingService): void {
     '/v1/plans',
     {
       schema: {
+        'x-kubeop-action': 'plan.read',
         tags,
         summary: 'List plans (platform-admin)',
         response: {
@@ -66,6 +67,7 @@ export function planRoutes(app: FastifyInstance, svc: BillingService): void {
     {
       preValidation: priceDecimals,
       schema: {
+        'x-kubeop-action': 'plan.manage',
         tags,
         summary: 'Create a plan with its first prices (platform-admin)',
         body: forRequest(CreatePlan),
@@ -79,6 +81,7 @@ export function planRoutes(app: FastifyInstance, svc: BillingService): void {
     '/v1/plans/:plan',
     {
       schema: {
+        'x-kubeop-action': 'plan.read',
         tags,
         summary: 'Get a plan with all its price versions (platform-admin)',
         params: PlanParams,
@@ -93,6 +96,7 @@ export function planRoutes(app: FastifyInstance, svc: BillingService): void {
     {
       preValidation: priceDecimals,
       schema: {
+        'x-kubeop-action': 'plan.manage',
         tags,
         summary:
           'Change prices from a given hour on; periods already invoiced keep their prices (platform-admin)',
@@ -109,6 +113,7 @@ export function planRoutes(app: FastifyInstance, svc: BillingService): void {
     '/v1/plans/:plan',
     {
       schema: {
+        'x-kubeop-action': 'plan.manage',
         tags,
         summary: 'Delete a plan that was never assigned (platform-admin)',
         params: PlanParams,
@@ -125,6 +130,7 @@ export function planRoutes(app: FastifyInstance, svc: BillingService): void {
     '/v1/tenants/:tenant/plan',
     {
       schema: {
+        'x-kubeop-action': 'plan.assignments',
         tags,
         summary: "A tenant's plan assignments, each in force until the next",
         params: TenantParams,
@@ -138,6 +144,7 @@ export function planRoutes(app: FastifyInstance, svc: BillingService): void {
     '/v1/tenants/:tenant/plan',
     {
       schema: {
+        'x-kubeop-action': 'plan.assign',
         tags,
         summary: 'Put a tenant on a plan from a given hour on (platform-admin)',
         params: TenantParams,

@@ -10,17 +10,11 @@ import { exactHour, hourToIso } from '../../domain/billing/hours.ts';
 import { meter, QUANTITY_ONE, QUANTITY_SCALE } from '../../domain/billing/meters.ts';
 import { compileVersion, type PlanVersion } from '../../domain/billing/plan.ts';
 import type { CreatePlan, PlanVersionBody, UsageEvent } from '../../schemas/billing.ts';
-import { allowed } from '../access/principal.ts';
+import { authorize } from '../access/authorize.ts';
+import { confinement } from '../access/policy.ts';
 import { computeLines } from './invoice-lines.ts';
 import { invoiceView } from './invoice-render.ts';
-import {
-  alreadyExists,
-  badRequest,
-  conflict,
-  forbidden,
-  isUniqueViolation,
-  notFound,
-} from '../http/errors.ts';
+import { alreadyExists, badRequest, conflict, isUniqueViolation, notFound } from '../http/errors.ts';
 import type { Call } from '../tenancy/service.ts';
 import { auditSuccess } from '../access/audit-store.ts';
 import {
@@ -68,27 +62,12 @@ const hourParam = (iso: string, field: string): number => {
   return h;
 };
 
-const onlyAdmin = (call: Call, what: string) => {
-  if (call.principal.role !== 'platform-admin') throw forbidden(`${what} needs a platform-admin token`);
-};
-
-/** Reading a tenant's billing: platform-admin, or a tenant-admin of that tenant; others see a 404. */
-const readTenant = (call: Call, tenant: string, kind = 'tenant', name = tenant) => {
-  const p = call.principal;
-  if (
-    p.role === 'platform-admin' ||
-    (p.role === 'tenant-admin' && allowed(p, 'read', { kind: 'tenant', tenant }))
-  )
-    return;
-  throw notFound(kind, name);
-};
-
 /** Usage ingestion, plans, invoices and analytics (see docs/concepts/billing.md). */
 export function billingService(db: Database) {
   async function invoiceOrThrow(call: Call, id: string): Promise<InvoiceRow> {
     const inv = await getInvoice(db, id);
     if (!inv) throw notFound('invoice', id);
-    readTenant(call, inv.tenant, 'invoice', id);
+    authorize(call, 'invoice.read', { tenant: inv.tenant }, () => notFound('invoice', id));
     return inv;
   }
 
@@ -113,8 +92,7 @@ export function billingService(db: Database) {
 
   return {
     async ingest(call: Call, events: UsageEvent[]): Promise<{ accepted: number; duplicates: number }> {
-      if (call.principal.role !== 'metering' && call.principal.role !== 'platform-admin')
-        throw forbidden('sending usage needs a metering or platform-admin token');
+      authorize(call, 'usage.ingest');
       const limit = Date.now() + MAX_FUTURE_MS;
       const rows = events.map((e, i) => {
         const at = Date.parse(e.time);
@@ -136,7 +114,7 @@ export function billingService(db: Database) {
 
     // ---- plans
     async createPlan(call: Call, body: CreatePlan) {
-      onlyAdmin(call, 'creating a plan');
+      authorize(call, 'plan.manage');
       const version = versionOf(body.currency, body.name, body);
       try {
         await db.transaction(async (tx) => {
@@ -156,7 +134,7 @@ export function billingService(db: Database) {
     },
 
     async addVersion(call: Call, name: string, body: PlanVersionBody) {
-      onlyAdmin(call, 'changing prices');
+      authorize(call, 'plan.manage');
       const plan = await getPlan(db, name);
       if (!plan) throw notFound('plan', name);
       const version = versionOf(plan.currency, name, body);
@@ -179,19 +157,19 @@ export function billingService(db: Database) {
     },
 
     async getPlan(call: Call, name: string) {
-      onlyAdmin(call, 'reading plans');
+      authorize(call, 'plan.read');
       const plan = await getPlan(db, name);
       if (!plan) throw notFound('plan', name);
       return plan;
     },
 
     async listPlans(call: Call) {
-      onlyAdmin(call, 'listing plans');
+      authorize(call, 'plan.read');
       return listPlans(db);
     },
 
     async deletePlan(call: Call, name: string) {
-      onlyAdmin(call, 'deleting a plan');
+      authorize(call, 'plan.manage');
       await db.transaction(async (tx) => {
         const plan = await getPlan(tx, name);
         if (!plan) throw notFound('plan', name);
@@ -206,7 +184,7 @@ export function billingService(db: Database) {
     },
 
     async assign(call: Call, tenant: string, planName: string, fromIso: string) {
-      onlyAdmin(call, 'assigning a plan');
+      authorize(call, 'plan.assign');
       const from = hourParam(fromIso, 'effectiveFrom');
       await db.transaction(async (tx) => {
         const plan = await getPlan(tx, planName);
@@ -227,7 +205,7 @@ export function billingService(db: Database) {
     },
 
     async assignments(call: Call, tenant: string) {
-      readTenant(call, tenant);
+      authorize(call, 'plan.assignments', { tenant }, () => notFound('tenant', tenant));
       const list = await tenantAssignments(db, tenant);
       return {
         tenant,
@@ -238,7 +216,7 @@ export function billingService(db: Database) {
     // ---- invoices
     /** A draft for the tenant and period, generated again if one exists. */
     async draft(call: Call, tenant: string, startIso: string, endIso: string) {
-      onlyAdmin(call, 'generating invoices');
+      authorize(call, 'invoice.manage');
       const start = hourParam(startIso, 'periodStart');
       const end = hourParam(endIso, 'periodEnd');
       if (end <= start) throw badRequest('VALIDATION', 'periodEnd must be after periodStart');
@@ -263,7 +241,7 @@ export function billingService(db: Database) {
      * records which late usage it carried. After this the invoice and its lines never change.
      */
     async finalize(call: Call, id: string) {
-      onlyAdmin(call, 'finalizing invoices');
+      authorize(call, 'invoice.manage');
       const inv = await getInvoice(db, id);
       if (!inv) throw notFound('invoice', id);
       await db.transaction(async (tx) => {
@@ -303,18 +281,15 @@ export function billingService(db: Database) {
     },
 
     async listInvoices(call: Call, opts: { tenant?: string; status?: string; limit: number }) {
-      const p = call.principal;
-      if (p.role !== 'platform-admin') {
-        if (p.role !== 'tenant-admin')
-          throw forbidden('invoices need a tenant-admin or platform-admin token');
-        if (opts.tenant && opts.tenant !== p.tenant) throw notFound('tenant', opts.tenant);
-        return listInvoices(db, { ...opts, tenant: p.tenant! });
-      }
-      return listInvoices(db, opts);
+      authorize(call, 'invoice.list');
+      const own = confinement(call.principal).tenant;
+      if (own === undefined) return listInvoices(db, opts);
+      if (opts.tenant && opts.tenant !== own) throw notFound('tenant', opts.tenant);
+      return listInvoices(db, { ...opts, tenant: own });
     },
 
     async deleteDraft(call: Call, id: string) {
-      onlyAdmin(call, 'deleting invoices');
+      authorize(call, 'invoice.manage');
       const inv = await getInvoice(db, id);
       if (!inv) throw notFound('invoice', id);
       if (inv.status === 'finalized')
@@ -338,19 +313,19 @@ export function billingService(db: Database) {
         meter?: string;
       },
     ) {
-      const p = call.principal;
       const from = hourParam(q.from, 'from');
       const to = hourParam(q.to, 'to');
       if (to <= from) throw badRequest('VALIDATION', '"to" must be after "from"');
       const scoped = { ...q };
-      if (p.role === 'metering') throw forbidden('a metering token only sends usage');
-      if (p.role !== 'platform-admin') {
-        if (q.tenant && q.tenant !== p.tenant) throw notFound('tenant', q.tenant);
-        scoped.tenant = p.tenant!;
-        if (p.role !== 'tenant-admin') {
-          if (q.project && q.project !== p.project) throw notFound('project', q.project);
-          scoped.project = p.project!;
-        }
+      authorize(call, 'analytics.read');
+      const own = confinement(call.principal);
+      if (own.tenant !== undefined) {
+        if (q.tenant && q.tenant !== own.tenant) throw notFound('tenant', q.tenant);
+        scoped.tenant = own.tenant;
+      }
+      if (own.project !== undefined) {
+        if (q.project && q.project !== own.project) throw notFound('project', q.project);
+        scoped.project = own.project;
       }
       const rows = await usageAnalytics(db, scoped);
       return rows.map((r) => {

@@ -1,22 +1,12 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { forRequest } from '../../schemas/api.ts';
 import { IngestResult, UsageBatch } from '../../schemas/billing.ts';
 import type { BillingService } from './service.ts';
-import { forbidden } from '../http/errors.ts';
 import { call, problems, standardProblems } from '../http/common.ts';
 import { decimalsAsStrings } from '../http/decimals.ts';
 
 export const USAGE_EVENTS_PATH = '/v1/usage/events';
-
-/**
- * A metering token may send usage and nothing else: refused on every other route before any
- * handler runs, so no handler has to remember the role.
- */
-export async function meteringOnlyIngests(req: FastifyRequest): Promise<void> {
-  if (req.principal?.role === 'metering' && req.routeOptions.url !== USAGE_EVENTS_PATH)
-    throw forbidden('a metering token may only send usage events');
-}
 
 /** Usage ingestion: idempotent batches of up to 1,000 events. */
 export function usageRoutes(app: FastifyInstance, svc: BillingService): void {
@@ -27,6 +17,7 @@ export function usageRoutes(app: FastifyInstance, svc: BillingService): void {
       bodyLimit: 4 * 1024 * 1024,
       preValidation: decimalsAsStrings(['quantity']),
       schema: {
+        'x-kubeop-action': 'usage.ingest',
         tags: ['usage'],
         summary: 'Send usage events (metering or platform-admin); duplicates by key are ignored',
         body: forRequest(UsageBatch),

@@ -1,18 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { KubeClient } from '../../kube/client.ts';
 import type { KubeObject } from '../../schemas/kube-object.ts';
+import { ROLE_RULES, type NamespaceRole } from '../access/policy.ts';
 import type { Role } from '../access/principal.ts';
 
-export type ProjectRole = 'admin' | 'edit' | 'view';
+export type ProjectRole = NamespaceRole;
 
 const RANK: Record<ProjectRole, number> = { view: 0, edit: 1, admin: 2 };
 
 /** The most a principal may get in a project's namespace: its API role, mapped to the project roles. */
-export function maxProjectRole(role: Role): ProjectRole {
-  if (role === 'project-viewer') return 'view';
-  if (role === 'project-editor') return 'edit';
-  return 'admin';
-}
+export const maxProjectRole = (role: Role): ProjectRole => ROLE_RULES[role].namespace;
 
 export const withinRole = (wanted: ProjectRole, max: ProjectRole) => RANK[wanted] <= RANK[max];
 

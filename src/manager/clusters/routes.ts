@@ -47,6 +47,7 @@ export function clusterRoutes(app: FastifyInstance, svc: ClusterService): void {
     '/v1/clusters',
     {
       schema: {
+        'x-kubeop-action': 'cluster.read',
         tags: ['clusters'],
         summary: 'List clusters (platform-admin)',
         querystring: PageQuery,
@@ -73,6 +74,7 @@ export function clusterRoutes(app: FastifyInstance, svc: ClusterService): void {
       // The body carries credentials: never log it, whatever the log level.
       logLevel: 'warn',
       schema: {
+        'x-kubeop-action': 'cluster.manage',
         tags: ['clusters'],
         summary: 'Register a cluster with its kubeconfig (platform-admin)',
         querystring: RegisterQuery,
@@ -90,6 +92,7 @@ export function clusterRoutes(app: FastifyInstance, svc: ClusterService): void {
     '/v1/clusters/:cluster',
     {
       schema: {
+        'x-kubeop-action': 'cluster.read',
         tags: ['clusters'],
         summary: 'Get a cluster (platform-admin)',
         params: ClusterParams,
@@ -103,6 +106,7 @@ export function clusterRoutes(app: FastifyInstance, svc: ClusterService): void {
     '/v1/clusters/:cluster/check',
     {
       schema: {
+        'x-kubeop-action': 'cluster.manage',
         tags: ['clusters'],
         summary: 'Check that the cluster answers with its stored kubeconfig (platform-admin)',
         params: ClusterParams,
@@ -119,6 +123,7 @@ export function clusterRoutes(app: FastifyInstance, svc: ClusterService): void {
     '/v1/clusters/:cluster',
     {
       schema: {
+        'x-kubeop-action': 'cluster.manage',
         tags: ['clusters'],
         summary: 'Deregister a cluster; refused while projects are placed on it unless ?force=true',
         params: ClusterParams,
@@ -136,6 +141,7 @@ export function clusterRoutes(app: FastifyInstance, svc: ClusterService): void {
     '/v1/tenants/:tenant/projects/:project/kubeconfig',
     {
       schema: {
+        'x-kubeop-action': 'project.kubeconfig',
         tags: ['projects'],
         summary:
           "A kubeconfig for the caller in the project's namespace (ServiceAccount token with an expiry)",

@@ -4,7 +4,7 @@ import type { Database } from '../../db/database.ts';
 import { projectNamespace } from '../../domain/naming.ts';
 import { KubeClient } from '../../kube/client.ts';
 import { ApiError } from '../../platform/problem.ts';
-import { allowed } from '../access/principal.ts';
+import { authorize } from '../access/authorize.ts';
 import {
   clusterAccess,
   FIELD_MANAGER,
@@ -44,10 +44,6 @@ export interface ClusterServiceOptions {
   onChange?: () => void;
 }
 
-const onlyAdmin = (call: Call, what: string) => {
-  if (call.principal.role !== 'platform-admin') throw forbidden(`${what} needs a platform-admin token`);
-};
-
 const unreachable = (name: string, err: unknown) =>
   new ApiError(
     422,
@@ -73,12 +69,12 @@ export function clusterService(opts: ClusterServiceOptions) {
 
   return {
     async list(call: Call, page: { limit: number; after?: string }) {
-      onlyAdmin(call, 'listing clusters');
+      authorize(call, 'cluster.read');
       return listClusters(db, page);
     },
 
     async get(call: Call, name: string) {
-      onlyAdmin(call, 'reading a cluster');
+      authorize(call, 'cluster.read');
       return clusterOrThrow(name);
     },
 
@@ -87,7 +83,7 @@ export function clusterService(opts: ClusterServiceOptions) {
       input: { name: string; kubeconfig: string; default?: boolean; labels?: Record<string, string> },
       check: boolean,
     ): Promise<ClusterRow> {
-      onlyAdmin(call, 'registering a cluster');
+      authorize(call, 'cluster.manage');
       let normalised;
       try {
         normalised = normaliseKubeconfig(input.kubeconfig);
@@ -149,7 +145,7 @@ export function clusterService(opts: ClusterServiceOptions) {
 
     /** Connects with the stored kubeconfig and records the outcome; unreachable is a result, not an error. */
     async check(call: Call, name: string): Promise<{ cluster: ClusterRow; reachable: boolean }> {
-      onlyAdmin(call, 'checking a cluster');
+      authorize(call, 'cluster.manage');
       const row = await clusterOrThrow(name);
       const { client } = await access.open(row);
       let reachable = true;
@@ -163,7 +159,7 @@ export function clusterService(opts: ClusterServiceOptions) {
     },
 
     async deregister(call: Call, name: string, force: boolean): Promise<void> {
-      onlyAdmin(call, 'deregistering a cluster');
+      authorize(call, 'cluster.manage');
       await db.transaction(async (tx) => {
         const { rows } = await tx.query<{ id: string; projects: number }>(
           `SELECT c.id, (SELECT count(*)::int FROM projects p WHERE p.cluster_id = c.id) AS projects
@@ -194,7 +190,7 @@ export function clusterService(opts: ClusterServiceOptions) {
       req: { role?: ProjectRole; expirationSeconds?: number },
     ) {
       const p = call.principal;
-      if (!allowed(p, 'read', { kind: 'project', tenant, project })) throw notFound('project', project);
+      authorize(call, 'project.kubeconfig', { tenant, project }, () => notFound('project', project));
       const max = maxProjectRole(p.role);
       const role = req.role ?? max;
       if (!withinRole(role, max))

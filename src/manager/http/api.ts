@@ -14,7 +14,8 @@ import { billingService } from '../billing/service.ts';
 import { analyticsRoutes } from '../billing/analytics-routes.ts';
 import { invoiceRoutes } from '../billing/invoice-routes.ts';
 import { planRoutes } from '../billing/plan-routes.ts';
-import { meteringOnlyIngests, usageRoutes } from '../billing/usage-routes.ts';
+import { usageRoutes } from '../billing/usage-routes.ts';
+import { refuseAtTheDoor } from '../access/door.ts';
 import { resourceRoutes } from '../tenancy/routes.ts';
 import { tokenRoutes } from '../access/token-routes.ts';
 import { managerService } from '../tenancy/service.ts';
@@ -95,7 +96,7 @@ export async function registerManagerApi(app: FastifyInstance, opts: ManagerApiO
 
   app.addHook('preValidation', refuseUnstorableInput);
   app.addHook('preHandler', enforceCelRules);
-  app.addHook('preHandler', meteringOnlyIngests);
+  app.addHook('preHandler', refuseAtTheDoor);
 
   const svc = managerService(opts.db);
   resourceRoutes(app, svc, opts.db);

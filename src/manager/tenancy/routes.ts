@@ -46,6 +46,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
     '/v1/tenants',
     {
       schema: {
+        'x-kubeop-action': 'tenant.list',
         tags: ['tenants'],
         summary: 'List tenants',
         querystring: PageQuery,
@@ -65,6 +66,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
     '/v1/tenants',
     {
       schema: {
+        'x-kubeop-action': 'tenant.create',
         tags: ['tenants'],
         summary: 'Create a tenant (platform-admin)',
         headers: IdempotencyHeaders,
@@ -84,6 +86,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
     '/v1/tenants/:tenant',
     {
       schema: {
+        'x-kubeop-action': 'tenant.read',
         tags: ['tenants'],
         summary: 'Get a tenant',
         params: TenantParams,
@@ -101,6 +104,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
     '/v1/tenants/:tenant',
     {
       schema: {
+        'x-kubeop-action': 'tenant.update',
         tags: ['tenants'],
         summary: 'Replace a tenant spec (platform-admin; If-Match supported)',
         params: TenantParams,
@@ -119,6 +123,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
     '/v1/tenants/:tenant',
     {
       schema: {
+        'x-kubeop-action': 'tenant.delete',
         tags: ['tenants'],
         summary: 'Delete an empty tenant (platform-admin)',
         params: TenantParams,
@@ -142,6 +147,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
     '/v1/tenants/:tenant/projects',
     {
       schema: {
+        'x-kubeop-action': 'project.list',
         tags: ['projects'],
         summary: 'List the projects of a tenant',
         params: TenantParams,
@@ -165,6 +171,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
     '/v1/tenants/:tenant/projects',
     {
       schema: {
+        'x-kubeop-action': 'project.create',
         tags: ['projects'],
         summary: 'Create a project (tenant-admin)',
         params: TenantParams,
@@ -192,6 +199,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
     '/v1/tenants/:tenant/projects/:project',
     {
       schema: {
+        'x-kubeop-action': 'project.read',
         tags: ['projects'],
         summary: 'Get a project',
         params: ProjectParams,
@@ -209,6 +217,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
     '/v1/tenants/:tenant/projects/:project',
     {
       schema: {
+        'x-kubeop-action': 'project.update',
         tags: ['projects'],
         summary: 'Replace a project spec (If-Match supported)',
         params: ProjectParams,
@@ -233,6 +242,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
     '/v1/tenants/:tenant/projects/:project',
     {
       schema: {
+        'x-kubeop-action': 'project.delete',
         tags: ['projects'],
         summary: 'Delete a project, its apps and its namespace',
         params: ProjectParams,
@@ -256,6 +266,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
     appsPath,
     {
       schema: {
+        'x-kubeop-action': 'app.read',
         tags: ['apps'],
         summary: 'List the apps of a project',
         params: ProjectParams,
@@ -279,6 +290,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
     appsPath,
     {
       schema: {
+        'x-kubeop-action': 'app.write',
         tags: ['apps'],
         summary: 'Create an app',
         params: ProjectParams,
@@ -306,6 +318,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
     `${appsPath}/:app`,
     {
       schema: {
+        'x-kubeop-action': 'app.read',
         tags: ['apps'],
         summary: 'Get an app',
         params: AppParams,
@@ -323,6 +336,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
     `${appsPath}/:app`,
     {
       schema: {
+        'x-kubeop-action': 'app.write',
         tags: ['apps'],
         summary: 'Replace an app spec (If-Match supported)',
         params: AppParams,
@@ -348,6 +362,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
     `${appsPath}/:app`,
     {
       schema: {
+        'x-kubeop-action': 'app.write',
         tags: ['apps'],
         summary: 'Delete an app',
         params: AppParams,

@@ -2,12 +2,13 @@ import type { Database, Queryable } from '../../db/database.ts';
 import type { AppSpec } from '../../schemas/crds/app.ts';
 import type { ProjectSpec } from '../../schemas/crds/project.ts';
 import type { TenantSpec } from '../../schemas/crds/tenant.ts';
-import { allowed, type Action, type Principal, type Target } from '../access/principal.ts';
+import { authorize } from '../access/authorize.ts';
+import { confinement, decide, listTarget, type ActionName } from '../access/policy.ts';
+import type { Principal } from '../access/principal.ts';
 import { appCr, projectCr, tenantCr } from '../outbox/crs.ts';
 import {
   alreadyExists,
   conflict,
-  forbidden,
   isUniqueViolation,
   notFound,
   preconditionFailed,
@@ -45,18 +46,6 @@ function page<T>(rows: T[], limit: number, nameOf: (r: T) => string): Listed<T> 
 }
 
 /**
- * Refusal that does not reveal what exists: a caller who may not even read the target gets the
- * same 404 as for a missing object; one who may read but not write gets 403.
- */
-function authorize(call: Call, action: Action, target: Target, kind: string, name: string): void {
-  if (allowed(call.principal, action, target)) return;
-  if (action === 'write' && allowed(call.principal, 'read', target)) {
-    throw forbidden(`your token (${call.principal.role}) may read but not change this ${kind}`);
-  }
-  throw notFound(kind, name);
-}
-
-/**
  * The manager's operations on tenants, projects and apps. Every change commits in one transaction
  * with its audit entry and the outbox entry that delivers it to the cluster, so a change is never
  * stored without being delivered, nor delivered without being stored.
@@ -66,23 +55,16 @@ export function managerService(db: Database) {
     q: Queryable,
     call: Call,
     name: string,
-    action: Action,
+    action: ActionName,
   ): Promise<ResourceRow<TenantSpec>> {
-    authorize(call, action, { kind: 'tenant', tenant: name }, 'tenant', name);
+    authorize(call, action, { tenant: name }, () => notFound('tenant', name));
     const row = await tenants.get(q, name);
     if (!row) throw notFound('tenant', name);
     return row;
   }
 
-  async function projectOrThrow(
-    q: Queryable,
-    call: Call,
-    tenant: string,
-    name: string,
-    action: Action,
-    target: 'project' | 'app' = 'project',
-  ) {
-    authorize(call, action, { kind: target, tenant, project: name }, 'project', name);
+  async function projectOrThrow(q: Queryable, call: Call, tenant: string, name: string, action: ActionName) {
+    authorize(call, action, { tenant, project: name }, () => notFound('project', name));
     const t = await tenants.get(q, tenant);
     const row = t ? await projects.get(q, name, t.id) : undefined;
     if (!t || !row) throw notFound('project', name);
@@ -133,9 +115,11 @@ export function managerService(db: Database) {
     // ---- tenants
     async listTenants(call: Call, opts: { limit: number; cursor?: string }) {
       const p = call.principal;
-      if (p.role !== 'platform-admin') {
-        const row = p.tenant ? await tenants.get(db, p.tenant) : undefined;
-        const visible = row && allowed(p, 'read', { kind: 'tenant', tenant: row.name }) ? [row] : [];
+      authorize(call, 'tenant.list');
+      const own = confinement(p).tenant;
+      if (own !== undefined) {
+        const row = await tenants.get(db, own);
+        const visible = row && decide(p, 'tenant.read', { tenant: row.name }) === 'allow' ? [row] : [];
         return page(visible, opts.limit, (r) => r.name);
       }
       return page(
@@ -145,10 +129,10 @@ export function managerService(db: Database) {
       );
     },
 
-    getTenant: (call: Call, name: string) => tenantOrThrow(db, call, name, 'read'),
+    getTenant: (call: Call, name: string) => tenantOrThrow(db, call, name, 'tenant.read'),
 
     async createTenant(call: Call, name: string, spec: TenantSpec) {
-      authorize(call, 'write', { kind: 'platform' }, 'tenant', name);
+      authorize(call, 'tenant.create');
       try {
         return await db.transaction(async (tx) => {
           const row = await tenants.insert(tx, name, spec);
@@ -169,11 +153,9 @@ export function managerService(db: Database) {
 
     async updateTenant(call: Call, name: string, spec: TenantSpec, ifMatch?: number) {
       return db.transaction(async (tx) => {
-        const row = await tenantOrThrow(tx, call, name, 'write');
-        if (call.principal.role !== 'platform-admin')
-          throw forbidden(
-            'only a platform-admin changes a tenant (its quota and policy bound the tenant admins)',
-          );
+        // Read first, so a tenant-admin of a tenant that is gone gets 404 as before, not 403.
+        const row = await tenantOrThrow(tx, call, name, 'tenant.read');
+        authorize(call, 'tenant.update', { tenant: name }, () => notFound('tenant', name));
         checkVersion(row, ifMatch, 'tenant');
         const updated = await tenants.updateSpec(tx, row.id, spec, row.version);
         if (!updated) throw preconditionFailed('tenant', name);
@@ -190,9 +172,8 @@ export function managerService(db: Database) {
 
     async deleteTenant(call: Call, name: string, ifMatch?: number) {
       await db.transaction(async (tx) => {
-        const row = await tenantOrThrow(tx, call, name, 'write');
-        if (call.principal.role !== 'platform-admin')
-          throw forbidden('only a platform-admin deletes a tenant');
+        const row = await tenantOrThrow(tx, call, name, 'tenant.read');
+        authorize(call, 'tenant.delete', { tenant: name }, () => notFound('tenant', name));
         checkVersion(row, ifMatch, 'tenant');
         const children = await tenants.countChildren(tx, row.id, 'projects');
         if (children > 0)
@@ -210,15 +191,7 @@ export function managerService(db: Database) {
     // ---- projects
     async listProjects(call: Call, tenant: string, opts: { limit: number; cursor?: string }) {
       const p = call.principal;
-      authorize(
-        call,
-        'read',
-        p.project && p.role.startsWith('project-')
-          ? { kind: 'project', tenant, project: p.project }
-          : { kind: 'tenant', tenant },
-        'tenant',
-        tenant,
-      );
+      authorize(call, 'project.list', listTarget(p, tenant), () => notFound('tenant', tenant));
       const t = await tenants.get(db, tenant);
       if (!t) throw notFound('tenant', tenant);
       const rows = await projects.list(db, {
@@ -226,19 +199,19 @@ export function managerService(db: Database) {
         after: decodeCursor(opts.cursor),
         limit: opts.limit,
       });
-      const visible = rows.filter((r) => allowed(p, 'read', { kind: 'project', tenant, project: r.name }));
+      const visible = rows.filter((r) => decide(p, 'project.read', { tenant, project: r.name }) === 'allow');
       return page(visible, opts.limit, (r) => r.name);
     },
 
     async getProject(call: Call, tenant: string, name: string) {
-      return (await projectOrThrow(db, call, tenant, name, 'read')).project;
+      return (await projectOrThrow(db, call, tenant, name, 'project.read')).project;
     },
 
     /** `cluster` names where the project goes; by default the default cluster (or the only one). */
     async createProject(call: Call, tenant: string, name: string, spec: ProjectBody, cluster?: string) {
       try {
         return await db.transaction(async (tx) => {
-          const t = await tenantOrThrow(tx, call, tenant, 'write');
+          const t = await tenantOrThrow(tx, call, tenant, 'project.create');
           const clusterId = await placement(tx, cluster);
           const inserted = await projects.insert(tx, name, spec, t.id);
           if (clusterId) {
@@ -270,7 +243,7 @@ export function managerService(db: Database) {
 
     async updateProject(call: Call, tenant: string, name: string, spec: ProjectBody, ifMatch?: number) {
       return db.transaction(async (tx) => {
-        const { tenant: t, project } = await projectOrThrow(tx, call, tenant, name, 'write');
+        const { tenant: t, project } = await projectOrThrow(tx, call, tenant, name, 'project.update');
         checkVersion(project, ifMatch, 'project');
         const updated = await projects.updateSpec(tx, project.id, spec, project.version);
         if (!updated) throw preconditionFailed('project', name);
@@ -288,9 +261,7 @@ export function managerService(db: Database) {
 
     async deleteProject(call: Call, tenant: string, name: string, ifMatch?: number) {
       await db.transaction(async (tx) => {
-        const { tenant: t, project } = await projectOrThrow(tx, call, tenant, name, 'write');
-        if (call.principal.role.startsWith('project-') && call.principal.role !== 'project-admin')
-          throw forbidden('deleting a project needs project-admin');
+        const { tenant: t, project } = await projectOrThrow(tx, call, tenant, name, 'project.delete');
         checkVersion(project, ifMatch, 'project');
         // The project's namespace goes with it in the cluster, apps included.
         await tx.query('DELETE FROM apps WHERE project_id = $1', [project.id]);
@@ -308,7 +279,7 @@ export function managerService(db: Database) {
 
     // ---- apps
     async listApps(call: Call, tenant: string, project: string, opts: { limit: number; cursor?: string }) {
-      const { project: p } = await projectOrThrow(db, call, tenant, project, 'read', 'app');
+      const { project: p } = await projectOrThrow(db, call, tenant, project, 'app.read');
       const rows = await apps.list(db, {
         parentIds: [p.id],
         after: decodeCursor(opts.cursor),
@@ -318,7 +289,7 @@ export function managerService(db: Database) {
     },
 
     async getApp(call: Call, tenant: string, project: string, name: string) {
-      const { project: p } = await projectOrThrow(db, call, tenant, project, 'read', 'app');
+      const { project: p } = await projectOrThrow(db, call, tenant, project, 'app.read');
       const row = await apps.get(db, name, p.id);
       if (!row) throw notFound('app', name);
       return row;
@@ -327,7 +298,7 @@ export function managerService(db: Database) {
     async createApp(call: Call, tenant: string, project: string, name: string, spec: AppSpec) {
       try {
         return await db.transaction(async (tx) => {
-          const { tenant: t, project: p } = await projectOrThrow(tx, call, tenant, project, 'write', 'app');
+          const { tenant: t, project: p } = await projectOrThrow(tx, call, tenant, project, 'app.write');
           const row = await apps.insert(tx, name, spec, p.id);
           await auditSuccess(tx, call, 'create', 'app', `${project}/${name}`, t.id);
           await queueAppApply(tx, tenant, project, name, spec, p.clusterId ?? null);
@@ -348,7 +319,7 @@ export function managerService(db: Database) {
       ifMatch?: number,
     ) {
       return db.transaction(async (tx) => {
-        const { tenant: t, project: p } = await projectOrThrow(tx, call, tenant, project, 'write', 'app');
+        const { tenant: t, project: p } = await projectOrThrow(tx, call, tenant, project, 'app.write');
         const row = await apps.get(tx, name, p.id);
         if (!row) throw notFound('app', name);
         checkVersion(row, ifMatch, 'app');
@@ -362,7 +333,7 @@ export function managerService(db: Database) {
 
     async deleteApp(call: Call, tenant: string, project: string, name: string, ifMatch?: number) {
       await db.transaction(async (tx) => {
-        const { tenant: t, project: p } = await projectOrThrow(tx, call, tenant, project, 'write', 'app');
+        const { tenant: t, project: p } = await projectOrThrow(tx, call, tenant, project, 'app.write');
         const row = await apps.get(tx, name, p.id);
         if (!row) throw notFound('app', name);
         checkVersion(row, ifMatch, 'app');
