@@ -23,9 +23,6 @@ export function problems(...codes: number[]): Record<number, typeof Problem> {
 
 export const standardProblems = [400, 401, 404, 429];
 
-/** The 204 answer of a delete. */
-export const NoContent = Type.Null({ description: 'Deleted.' });
-
 /** Deeper than any real spec (Helm values, manifests); deeper input would only exhaust stacks. */
 export const MAX_INPUT_DEPTH = 100;
 
