@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { isDeepStrictEqual } from 'node:util';
 import type { Database } from '../src/db/database.ts';
-import { registerManagerApi } from '../src/manager/api.ts';
+import { registerManagerApi } from '../src/manager/http/api.ts';
 import { HealthChecks } from '../src/platform/health.ts';
 import { createServiceServer } from '../src/platform/http-server.ts';
 import { createLogger } from '../src/platform/logging.ts';

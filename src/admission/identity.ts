@@ -24,7 +24,7 @@ export interface TrustedIdentities {
   managerUsername?: string;
 }
 
-/** Names the manager gives the objects behind member kubeconfigs (src/manager/member-access.ts). */
+/** Names the manager gives the objects behind member kubeconfigs (src/manager/clusters/member-access.ts). */
 export const MEMBER_OBJECT_PREFIX = 'kubeop-member-';
 
 const CONTROL_PLANE_USERS = ['system:kube-controller-manager', 'system:apiserver'];

@@ -1,4 +1,4 @@
-import type { BillingService } from '../manager/billing.ts';
+import type { BillingService } from '../manager/billing/service.ts';
 import type { UsageEventOut } from '../operator/metering/sample.ts';
 import type { SendResult, UsageSink } from '../operator/metering/sender.ts';
 import { ApiError } from '../platform/problem.ts';

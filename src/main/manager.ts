@@ -2,22 +2,22 @@ import { openDatabase } from '../db/open.ts';
 import { migrate } from '../db/migrate.ts';
 import { migrations } from '../db/migrations/index.ts';
 import { describe } from '../db/postgres.ts';
-import { registerManagerApi } from '../manager/api.ts';
-import { ensureBootstrapToken } from '../manager/bootstrap.ts';
-import { oidcSettingsFromConfig } from '../manager/auth/oidc.ts';
+import { registerManagerApi } from '../manager/http/api.ts';
+import { ensureBootstrapToken } from '../manager/access/bootstrap.ts';
+import { oidcSettingsFromConfig } from '../manager/access/oidc.ts';
 import { readBuildInfo } from '../platform/version.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { secretSealer } from '../kms/columns.ts';
 import { openKmsProvider } from '../kms/open.ts';
-import { clusterAccess, type ClusterAccess } from '../manager/cluster-access.ts';
-import { ensureLocalCluster } from '../manager/clusters.ts';
-import { registerDeliveryMetrics } from '../manager/delivery-metrics.ts';
-import { createLaneSupervisor, type LaneSupervisor } from '../manager/lanes.ts';
+import { clusterAccess, type ClusterAccess } from '../manager/clusters/cluster-access.ts';
+import { ensureLocalCluster } from '../manager/clusters/service.ts';
+import { registerDeliveryMetrics } from '../manager/outbox/delivery-metrics.ts';
+import { createLaneSupervisor, type LaneSupervisor } from '../manager/outbox/lanes.ts';
 import type { Database } from '../db/database.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
 import type { ServiceContext } from './service.ts';
 import { ingestionSink, type InProcessLink } from './in-process.ts';
-import { billingService } from '../manager/billing.ts';
+import { billingService } from '../manager/billing/service.ts';
 
 /**
  * Composition root of the manager: database (migrated at start), then its routes. The database

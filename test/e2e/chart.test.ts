@@ -11,7 +11,7 @@ import { FIELD_MANAGER, startAdmission } from '../../src/admission/admission.ts'
 import { kubeSecretStore, SelfManagedCertificates } from '../../src/admission/certificates/self-managed.ts';
 import { createAdmissionMetrics } from '../../src/admission/metrics.ts';
 import { projectNamespace } from '../../src/domain/naming.ts';
-import { issueMemberToken } from '../../src/manager/member-access.ts';
+import { issueMemberToken } from '../../src/manager/clusters/member-access.ts';
 import { KubeClient } from '../../src/kube/client.ts';
 import { startTenancyCaches } from '../../src/main/admission.ts';
 import { createLogger } from '../../src/platform/logging.ts';

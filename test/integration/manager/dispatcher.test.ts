@@ -4,8 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrate } from '../../../src/db/migrate.ts';
 import { migrations } from '../../../src/db/migrations/index.ts';
 import { KubeClient } from '../../../src/kube/client.ts';
-import { createDispatcher } from '../../../src/manager/dispatcher.ts';
-import { enqueueOutbox } from '../../../src/manager/store/outbox.ts';
+import { createDispatcher } from '../../../src/manager/outbox/dispatcher.ts';
+import { enqueueOutbox } from '../../../src/manager/outbox/store.ts';
 import { createLogger } from '../../../src/platform/logging.ts';
 import { drivers, type TestDatabase } from '../../support/databases.ts';
 

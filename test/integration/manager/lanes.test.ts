@@ -4,11 +4,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrate } from '../../../src/db/migrate.ts';
 import { migrations } from '../../../src/db/migrations/index.ts';
 import type { KubeClient } from '../../../src/kube/client.ts';
-import { createDispatcher } from '../../../src/manager/dispatcher.ts';
-import { createLaneSupervisor, type LaneCluster, type LaneSupervisor } from '../../../src/manager/lanes.ts';
-import { insertCluster } from '../../../src/manager/store/clusters.ts';
-import { acquireLease } from '../../../src/manager/store/leases.ts';
-import { enqueueOutbox } from '../../../src/manager/store/outbox.ts';
+import { createDispatcher } from '../../../src/manager/outbox/dispatcher.ts';
+import {
+  createLaneSupervisor,
+  type LaneCluster,
+  type LaneSupervisor,
+} from '../../../src/manager/outbox/lanes.ts';
+import { insertCluster } from '../../../src/manager/clusters/store.ts';
+import { acquireLease } from '../../../src/manager/outbox/lease-store.ts';
+import { enqueueOutbox } from '../../../src/manager/outbox/store.ts';
 import { createLogger } from '../../../src/platform/logging.ts';
 import { drivers, type TestDatabase } from '../../support/databases.ts';
 
