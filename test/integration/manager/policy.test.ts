@@ -43,6 +43,7 @@ const samples: Record<string, { body?: unknown; query?: string }> = {
   'POST /v1/clusters': { body: { name: 'newc', kubeconfig: 'apiVersion: v1' }, query: 'check=false' },
   'POST /v1/tenants/{tenant}/projects/{project}/kubeconfig': { body: {} },
   'POST /v1/usage/events': { body: { events: [usageEvent] } },
+  'POST /v1/usage/events/void': { body: { cluster: 'c1', source: 'test', key: 'k', reason: 'wrong' } },
   'POST /v1/plans': { body: { name: 'newplan', currency: 'EUR', effectiveFrom: hour, prices } },
   'POST /v1/plans/{plan}/versions': { body: { effectiveFrom: hour, prices } },
   'PUT /v1/tenants/{tenant}/plan': { body: { plan: 'basic', effectiveFrom: hour } },
