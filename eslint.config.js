@@ -35,7 +35,18 @@ const component = (name) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'reports/', 'coverage/', 'deploy/', 'hack/controlplane/**/*.go'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'reports/',
+      'coverage/',
+      'deploy/',
+      'hack/controlplane/**/*.go',
+      'docs/.vitepress/dist/',
+      'docs/.vitepress/cache/',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {
