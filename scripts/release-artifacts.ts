@@ -2,7 +2,8 @@
 // signatures.
 //
 //   kubeop-<version>.tgz          the npm package (`npm pack`)
-//   kubeop-<chart version>.tgz    the Helm chart (`helm package deploy/chart/kubeop`), in chart/
+//   kubeop-chart-<version>.tgz    the Helm chart (`helm package deploy/chart/kubeop`, renamed so it
+//                                 cannot collide with the npm package; helm installs it by any name)
 //   kubeop-<version>.cdx.json     the CycloneDX SBOM (`npm run sbom`)
 //   <artifact>.sig                a cosign signature of each (`cosign sign-blob`)
 //   SHA256SUMS                    the checksums of all of the above
@@ -17,7 +18,15 @@
 // cosign is the one hack/cosign/build.sh builds (KUBEOP_COSIGN_BINARY overrides); helm as scripts/helm.ts finds it.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requireHelm } from './helm.ts';
@@ -47,23 +56,18 @@ export function releaseArtifacts(
     version: string;
   };
   rmSync(outDir, { recursive: true, force: true });
-  mkdirSync(join(outDir, 'chart'), { recursive: true });
+  mkdirSync(outDir, { recursive: true });
 
   const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', outDir])) as {
     filename: string;
   }[];
   const tarball = join(outDir, packed[0]!.filename);
-  run(requireHelm(env), [
-    'package',
-    join(root, 'deploy/chart/kubeop'),
-    '--destination',
-    join(outDir, 'chart'),
-  ]);
-  const chart = join(
-    outDir,
-    'chart',
-    readdirSync(join(outDir, 'chart')).find((f) => f.endsWith('.tgz'))!,
-  );
+  const chartTmp = mkdtempSync(join(outDir, '.chart-'));
+  run(requireHelm(env), ['package', join(root, 'deploy/chart/kubeop'), '--destination', chartTmp]);
+  const packagedChart = readdirSync(chartTmp).find((f) => f.endsWith('.tgz'))!;
+  const chart = join(outDir, packagedChart.replace(/^kubeop-/, 'kubeop-chart-'));
+  renameSync(join(chartTmp, packagedChart), chart);
+  rmSync(chartTmp, { recursive: true });
   const sbom = join(outDir, `${pkg.name}-${pkg.version}.cdx.json`);
   writeFileSync(sbom, `${JSON.stringify(makeSbom(), null, 2)}\n`);
   const artifacts = [tarball, chart, sbom];

@@ -29,19 +29,19 @@ describe('docs page metadata', () => {
 });
 
 describe('docs links to repository files', () => {
-  const docs = '/r/docs';
   it('resolves links that leave docs/ to repository paths, keeping the anchor', () => {
-    expect(repoLinkTarget('../../src/kms/open.ts#L3', 'security/kms.md', docs, '/r')).toEqual({
+    expect(repoLinkTarget('../../src/kms/open.ts#L3', 'security/kms.md')).toEqual({
       path: 'src/kms/open.ts',
       hash: '#L3',
     });
-    expect(repoLinkTarget('../deploy/crds', 'README.md', docs, '/r')).toEqual({
-      path: 'deploy/crds',
+    expect(repoLinkTarget('../deploy/crds/', 'README.md')).toEqual({ path: 'deploy/crds', hash: '' });
+    expect(repoLinkTarget('../.vitepress/site.ts', 'operations/docs-site.md')).toEqual({
+      path: 'docs/.vitepress/site.ts',
       hash: '',
     });
   });
 
-  it('leaves links between pages, anchors, absolute and external links to VitePress', () => {
+  it('leaves links between pages, anchors, absolute and external links, and links out of the repository to VitePress', () => {
     for (const href of [
       '../admission.md#certificates',
       'tenancy.md',
@@ -49,8 +49,9 @@ describe('docs links to repository files', () => {
       '/a',
       'https://e.org',
       'mailto:a@b',
+      '../../../outside',
     ]) {
-      expect(repoLinkTarget(href, 'concepts/delivery.md', docs, '/r')).toBeNull();
+      expect(repoLinkTarget(href, 'concepts/delivery.md'), href).toBeNull();
     }
   });
 });

@@ -3,39 +3,37 @@
 // repository. A link to a repository file that does not exist fails the build, as VitePress'
 // own dead-link check does for links between pages.
 import { existsSync, statSync } from 'node:fs';
-import { dirname, relative, resolve, sep } from 'node:path';
+import { posix, resolve } from 'node:path';
 import type { MarkdownRenderer } from 'vitepress';
 
 /**
- * Pure: where a relative link from `page` (a path under docs/) points. `null` for links the site
- * resolves itself (absolute, external, anchors, and anything inside docs/).
+ * Pure: the repository path a relative link from `page` (a path under docs/) points to, when it
+ * leaves the site: outside docs/, or into a dot folder of it (`docs/.vitepress/`). `null` for links
+ * the site resolves itself (absolute, external, anchors, pages and assets inside docs/) and for
+ * links that leave the repository (VitePress reports those as dead).
  */
-export function repoLinkTarget(
-  href: string,
-  page: string,
-  docsDir: string,
-  repoRoot: string,
-): { path: string; hash: string } | null {
+export function repoLinkTarget(href: string, page: string): { path: string; hash: string } | null {
   if (!href || /^([a-z][a-z0-9+.-]*:|#|\/)/i.test(href)) return null;
   const [pathPart = '', ...rest] = href.split('#');
-  const target = resolve(docsDir, dirname(page), decodeURI(pathPart));
-  const fromDocs = relative(docsDir, target);
-  if (!fromDocs.startsWith('..')) return null;
-  const fromRoot = relative(repoRoot, target);
-  if (fromRoot.startsWith('..')) return null;
-  return { path: fromRoot.split(sep).join('/'), hash: rest.length ? `#${rest.join('#')}` : '' };
+  const path = posix
+    .normalize(posix.join('docs', posix.dirname(page), decodeURI(pathPart)))
+    .replace(/\/$/, '');
+  if (path === '..' || path.startsWith('../')) return null;
+  const inDocs = path === 'docs' || path.startsWith('docs/');
+  if (inDocs && !path.split('/').some((segment) => segment.startsWith('.'))) return null;
+  return { path, hash: rest.length ? `#${rest.join('#')}` : '' };
 }
 
 export function repoLinksPlugin(
   md: MarkdownRenderer,
-  opts: { docsDir: string; repoRoot: string; repoUrl: string; branch: string },
+  opts: { repoRoot: string; repoUrl: string; branch: string },
 ): void {
   const original = md.renderer.rules.link_open;
   md.renderer.rules.link_open = (tokens, idx, options, env: { relativePath?: string }, self) => {
     const token = tokens[idx]!;
     const href = token.attrGet('href');
     const page = env.relativePath ?? '';
-    const target = href ? repoLinkTarget(href, page, opts.docsDir, opts.repoRoot) : null;
+    const target = href ? repoLinkTarget(href, page) : null;
     if (target) {
       const full = resolve(opts.repoRoot, target.path);
       if (!existsSync(full)) {

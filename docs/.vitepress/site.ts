@@ -34,7 +34,7 @@ export function siteConfig(docsDir: string, repoRoot = resolve(docsDir, '..')): 
     srcExclude: ['**/node_modules/**'],
     sitemap: { hostname: siteUrl },
     markdown: {
-      config: (md) => repoLinksPlugin(md, { docsDir, repoRoot, repoUrl: REPO_URL, branch: BRANCH }),
+      config: (md) => repoLinksPlugin(md, { repoRoot, repoUrl: REPO_URL, branch: BRANCH }),
     },
     transformPageData(pageData) {
       const source = readFileSync(join(docsDir, pageData.filePath), 'utf8');

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import {
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -41,24 +42,43 @@ function build(dir: string, out: string): Promise<Result> {
   });
 }
 
-/** A docs folder of two pages built with the site's own configuration (docs/.vitepress/site.ts). */
-function fixture(name: string, page: string): string {
-  const repo = join(work, name);
-  const docs = join(repo, 'docs');
+/**
+ * A folder built with the site's own configuration (docs/.vitepress/site.ts). VitePress keeps its
+ * temporary bundle beside the configuration (`.vitepress/.temp`), so even the real docs are built
+ * from a copy: this test never races a `docs:dev` or `docs:build` running on the repository.
+ */
+function siteFolder(name: string, repoRoot: string, pages: Record<string, string> | null): string {
+  const dir = join(work, name);
+  const docs = join(dir, 'docs');
+  if (pages === null) {
+    cpSync(join(root, 'docs'), docs, {
+      recursive: true,
+      filter: (src) => !/[/\\]\.vitepress[/\\](dist|cache|\.temp)([/\\]|$)/.test(src),
+    });
+  } else {
+    mkdirSync(docs, { recursive: true });
+    for (const [file, text] of Object.entries(pages)) writeFileSync(join(docs, file), text);
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({ name: 'fixture', version: '1.2.3', description: 'fixture' }),
+    );
+  }
   mkdirSync(join(docs, '.vitepress'), { recursive: true });
-  writeFileSync(
-    join(repo, 'package.json'),
-    JSON.stringify({ name: 'fixture', version: '1.2.3', description: 'fixture', type: 'module' }),
-  );
-  symlinkSync(join(root, 'node_modules'), join(repo, 'node_modules'));
+  // ESM config next to a module package, and the repository's node_modules for VitePress and Vue.
+  writeFileSync(join(docs, 'package.json'), JSON.stringify({ type: 'module' }));
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
   writeFileSync(
     join(docs, '.vitepress/config.ts'),
     `import { siteConfig } from ${JSON.stringify(join(root, 'docs/.vitepress/site.ts'))};\n` +
-      `export default siteConfig(${JSON.stringify(docs)});\n`,
+      `export default siteConfig(${JSON.stringify(docs)}, ${JSON.stringify(repoRoot)});\n`,
   );
-  writeFileSync(join(docs, 'README.md'), '# Fixture\n\nSee [the page](page.md).\n');
-  writeFileSync(join(docs, 'page.md'), page);
   return docs;
+}
+function fixture(name: string, page: string): string {
+  return siteFolder(name, join(work, name), {
+    'README.md': '# Fixture\n\nSee [the page](page.md).\n',
+    'page.md': page,
+  });
 }
 
 const pages = listPages(join(root, 'docs'));
@@ -67,7 +87,7 @@ const html = (path: string) =>
 let result: Result;
 
 beforeAll(async () => {
-  result = await build(join(root, 'docs'), outDir);
+  result = await build(siteFolder('full', root, null), outDir);
 }, 600_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

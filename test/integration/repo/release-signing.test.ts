@@ -54,7 +54,7 @@ describe('release artifacts', () => {
   it('are the npm package, the chart package and the SBOM, each with a signature and a checksum', () => {
     expect(artifacts.map((a) => a.slice(out.length + 1))).toEqual([
       `${pkg.name}-${pkg.version}.tgz`,
-      expect.stringMatching(/^chart\/kubeop-[0-9][^/]*\.tgz$/),
+      expect.stringMatching(/^kubeop-chart-[0-9][^/]*\.tgz$/),
       `${pkg.name}-${pkg.version}.cdx.json`,
     ]);
     const sums = readFileSync(join(out, 'SHA256SUMS'), 'utf8');
