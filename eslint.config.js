@@ -45,6 +45,7 @@ export default tseslint.config(
       'hack/controlplane/**/*.go',
       'docs/.vitepress/dist/',
       'docs/.vitepress/cache/',
+      'docs/.vitepress/.temp/',
     ],
   },
   ...tseslint.configs.recommended,
