@@ -38,7 +38,18 @@ const component = (name) => ({
 
 export default tseslint.config(
   // dist/ is what `npm run build` writes (tsconfig.build.json); reports/ what the test run writes.
-  { ignores: ['node_modules/', 'dist/', 'reports/', 'deploy/', 'hack/controlplane/**/*.go'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'reports/',
+      'deploy/',
+      'hack/controlplane/**/*.go',
+      'docs/.vitepress/dist/',
+      'docs/.vitepress/cache/',
+      'docs/.vitepress/.temp/',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {

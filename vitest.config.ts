@@ -20,7 +20,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'docs/.vitepress/**/*.test.ts'],
           environment: 'node',
         },
       },
