@@ -3,18 +3,10 @@ import { parseDecimal } from '../../domain/billing/decimal.ts';
 import { HOUR_MS } from '../../domain/billing/hours.ts';
 import { QUANTITY_SCALE } from '../../domain/billing/meters.ts';
 import type { UsageRow } from '../../domain/billing/rating.ts';
+import type { UsageEvent } from '../../schemas/billing.ts';
 
-export interface EventRow {
-  cluster: string;
-  source: string;
-  key: string;
-  tenant: string;
-  project: string;
-  app: string;
-  meter: string;
-  quantity: string;
-  time: string;
-}
+/** One event as stored: the API's shape with the app filled in ('' for the project itself). */
+export type EventRow = Required<UsageEvent>;
 
 /**
  * Inserts a batch of events and folds the new ones into the hourly rollup, in one statement.
