@@ -2,7 +2,7 @@ import { formatDecimal, parseDecimal } from './decimal.ts';
 import { monthOf } from './hours.ts';
 import { multiplyOut } from './lines.ts';
 import { QUANTITY_SCALE } from './meters.ts';
-import type { LineKind, RatedLine } from './rating.ts';
+import type { RatedLine } from './rating.ts';
 
 /**
  * Late usage and the invoices it changes.
@@ -25,18 +25,8 @@ export function dependsOnHour(period: Period, hour: number): boolean {
   return period.end > hour && period.start < monthOf(hour).end;
 }
 
-/** One line as billed (a finalized invoice's line, or an earlier adjustment of it). */
-export interface BilledLine {
-  kind: LineKind;
-  project: string | null;
-  item: string;
-  plan: string;
-  planVersion: number;
-  quantity: string;
-  unit: string;
-  unitPrice: string;
-  amount: bigint;
-}
+/** One line as billed (a finalized invoice's line, or an earlier adjustment of it): a rated line. */
+export type BilledLine = RatedLine;
 
 export const lineKey = (
   kind: string,

@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/database.ts';
 import { HOUR_MS } from '../../domain/billing/hours.ts';
+import type { LineKind, RatedLine } from '../../domain/billing/rating.ts';
 
 const ts = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
 const iso = (hour: number) => new Date(hour * HOUR_MS).toISOString();
@@ -18,20 +19,13 @@ export interface InvoiceRow {
   finalizedAt: string | null;
 }
 
-export interface StoredLine {
-  kind: 'fee' | 'usage' | 'allowance' | 'rounding' | 'adjustment';
-  project: string | null;
-  item: string;
-  plan: string;
-  planVersion: number;
-  quantity: string;
-  unit: string;
-  unitPrice: string;
-  amount: bigint;
+/** A rated line as stored, or an adjustment of a line of an earlier invoice (`adjusts`). */
+export type StoredLine = Omit<RatedLine, 'kind'> & {
+  kind: LineKind | 'adjustment';
   adjusts: string | null;
-  adjustsKind: 'fee' | 'usage' | 'allowance' | 'rounding' | null;
+  adjustsKind: LineKind | null;
   description: string;
-}
+};
 
 const invoiceColumns = `id, number, tenant, status, ${hourCol('period_start')} AS "periodStart",
   ${hourCol('period_end')} AS "periodEnd", currency, total::text AS total,

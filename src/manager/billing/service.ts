@@ -45,7 +45,14 @@ import {
   tenantAssignments,
   tenantExists,
 } from './plan-store.ts';
-import { insertEvents, lockForFinalize, lockForIngestion, usageAnalytics, voidEvent } from './usage-store.ts';
+import {
+  insertEvents,
+  lockForFinalize,
+  lockForIngestion,
+  usageAnalytics,
+  voidEvent,
+  type AnalyticsQuery,
+} from './usage-store.ts';
 
 /** An hour after any invoice period (year 9999). */
 const FAR_FUTURE = Date.UTC(9999, 0, 1) / 3_600_000;
@@ -347,18 +354,7 @@ export function billingService(db: Database) {
     },
 
     // ---- analytics
-    async analytics(
-      call: Call,
-      q: {
-        from: string;
-        to: string;
-        granularity: 'hour' | 'day' | 'month' | 'all';
-        groupBy: 'tenant' | 'project' | 'app';
-        tenant?: string;
-        project?: string;
-        meter?: string;
-      },
-    ) {
+    async analytics(call: Call, q: AnalyticsQuery) {
       const from = hourParam(q.from, 'from');
       const to = hourParam(q.to, 'to');
       if (to <= from) throw badRequest('VALIDATION', '"to" must be after "from"');

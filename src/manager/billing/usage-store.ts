@@ -28,6 +28,10 @@ export async function insertEvents(
   events: EventRow[],
 ): Promise<{ accepted: number; late: number; conflicts: number }> {
   const col = <K extends keyof EventRow>(k: K) => events.map((e) => e[k]);
+  // The batch as column arrays, in the order of the unnest($1 … $9) both statements below read.
+  const columns = (
+    ['cluster', 'source', 'key', 'tenant', 'project', 'app', 'meter', 'quantity', 'time'] as const
+  ).map(col);
   const { rows } = await q.query<{ accepted: number; late: number }>(
     `WITH input AS (
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
@@ -61,17 +65,7 @@ export async function insertEvents(
        RETURNING 1
      )
      SELECT (SELECT count(*)::int FROM ins) AS accepted, (SELECT count(*)::int FROM late) AS late`,
-    [
-      col('cluster'),
-      col('source'),
-      col('key'),
-      col('tenant'),
-      col('project'),
-      col('app'),
-      col('meter'),
-      col('quantity'),
-      col('time'),
-    ],
+    columns,
   );
   // An event not inserted whose stored event (under the same key) says something else: the sender
   // reused a key for other usage. It is not counted (the first payload stands) but reported, so a
@@ -85,17 +79,7 @@ export async function insertEvents(
      JOIN usage_events e ON e.cluster = t.cluster AND e.source = t.source AND e.key = t.key
      WHERE (e.tenant, e.project, e.app, e.meter, e.quantity, e.at)
        IS DISTINCT FROM (t.tenant, t.project, t.app, t.meter, t.quantity, t.at)`,
-    [
-      col('cluster'),
-      col('source'),
-      col('key'),
-      col('tenant'),
-      col('project'),
-      col('app'),
-      col('meter'),
-      col('quantity'),
-      col('time'),
-    ],
+    columns,
   );
   return { ...rows[0]!, conflicts: conflicts.rows[0]!.n };
 }
@@ -151,18 +135,18 @@ export interface AnalyticsRow {
  * Usage per bucket, group and meter with its cost at the unit price in force at each hour (the
  * tenant's plan assignment, then the plan's version), before allowances and fees.
  */
-export async function usageAnalytics(
-  q: Queryable,
-  opts: {
-    from: string;
-    to: string;
-    granularity: 'hour' | 'day' | 'month' | 'all';
-    groupBy: 'tenant' | 'project' | 'app';
-    tenant?: string;
-    project?: string;
-    meter?: string;
-  },
-): Promise<AnalyticsRow[]> {
+/** What an analytics query asks for: a period, its buckets, the grouping and optional filters. */
+export interface AnalyticsQuery {
+  from: string;
+  to: string;
+  granularity: 'hour' | 'day' | 'month' | 'all';
+  groupBy: 'tenant' | 'project' | 'app';
+  tenant?: string;
+  project?: string;
+  meter?: string;
+}
+
+export async function usageAnalytics(q: Queryable, opts: AnalyticsQuery): Promise<AnalyticsRow[]> {
   const params: unknown[] = [opts.from, opts.to];
   const where = ['u.hour >= $1', 'u.hour < $2'];
   for (const [col, v] of [
