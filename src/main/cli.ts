@@ -47,8 +47,8 @@ const components: Record<string, { summary: string; setups: (env: CliIO['env']) 
       const link: InProcessLink = {};
       return [
         managerSetup({ link }),
-        operatorSetup({ requireCluster: false, env, link, installCrds: true }),
-        admissionSetup({ env, removeConfigurationsOnStop: true }),
+        operatorSetup({ requireCluster: false, env, link, installCrds: true, alongsideApi: true }),
+        admissionSetup({ env, removeConfigurationsOnStop: true, alongsideApi: true }),
       ];
     },
   },

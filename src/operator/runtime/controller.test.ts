@@ -220,4 +220,20 @@ describe('Controller', () => {
     await flush();
     expect(calls).toEqual(['a']);
   });
+
+  it('starts again after a stop (a new leadership term), reconciling only what is enqueued anew', async () => {
+    const calls: string[] = [];
+    const { controller } = setup(async (key) => {
+      calls.push(key);
+    });
+    controller.start();
+    controller.enqueue('a');
+    await until(() => expect(calls).toEqual(['a']));
+    await controller.stop();
+    controller.enqueue('while-stopped');
+    expect(() => controller.start()).not.toThrow();
+    controller.enqueue('b');
+    await until(() => expect(calls).toEqual(['a', 'while-stopped', 'b']));
+    expect(() => controller.start()).toThrow(/already started/);
+  });
 });

@@ -29,13 +29,15 @@ export interface ControllerOptions {
  *   throws `TerminalError` → logged, backoff forgotten, not retried;
  *   throws anything else → logged, retried with the queue's per-key exponential backoff.
  * - `stop()` takes no new keys and resolves once in-flight reconciles finish; it does not bound how long
- *   they take. A stopped controller cannot be started again.
+ *   they take. Once it resolved the controller may be started again (a new leadership term): it
+ *   starts with an empty queue, so whoever starts it enqueues everything (level-triggered).
  */
 export class Controller {
   readonly name: string;
   readonly #reconcile: (key: string) => Promise<Result>;
   readonly #workerCount: number;
-  readonly #queue: WorkQueue;
+  #queue: WorkQueue;
+  readonly #newQueue: () => WorkQueue;
   readonly #metrics: RuntimeMetrics;
   readonly #logger: Logger;
   readonly #labels: { controller: string };
@@ -48,13 +50,14 @@ export class Controller {
     this.name = opts.name;
     this.#reconcile = opts.reconcile;
     this.#workerCount = opts.workers;
-    this.#queue = opts.queue ?? new WorkQueue();
+    const given = opts.queue;
+    this.#newQueue = () => new WorkQueue();
+    this.#queue = given ?? this.#newQueue();
     this.#metrics = opts.metrics;
     this.#logger = opts.logger.child({ controller: opts.name });
     this.#labels = { controller: opts.name };
 
-    const queue = this.#queue;
-    this.#metrics.trackQueueDepth(opts.name, () => queue.depth);
+    this.#metrics.trackQueueDepth(opts.name, () => this.#queue.depth);
     // Series exist from the start at zero, so rates and alerts work before the first failure.
     for (const result of RECONCILE_RESULTS) this.#metrics.reconcileTotal.inc({ ...this.#labels, result }, 0);
     this.#metrics.reconcileErrors.inc(this.#labels, 0);
@@ -72,8 +75,15 @@ export class Controller {
   }
 
   async stop(): Promise<void> {
-    this.#queue.shutDown();
-    await Promise.all(this.#workers ?? []);
+    const queue = this.#queue;
+    const workers = this.#workers;
+    queue.shutDown();
+    await Promise.all(workers ?? []);
+    // Ready for another start; a second stop() meanwhile finds the same (shut) queue and no workers.
+    if (this.#queue === queue && this.#workers === workers) {
+      this.#queue = this.#newQueue();
+      this.#workers = undefined;
+    }
     this.#logger.info('controller stopped');
   }
 
