@@ -66,7 +66,8 @@ const LANE_LOCK = 0x6b75_6264;
  *   lane's lease (checked in the claim transaction). Without a lane (tests, a single cluster) the
  *   claim takes a try-lock, and one dispatcher per database is assumed.
  * - A failed send stops the batch (order is kept), counts an attempt with the error on the entry and
- *   backs off exponentially; the changes stay queued while the cluster is unreachable.
+ *   backs off exponentially; the changes stay queued while the cluster is unreachable. A batch that
+ *   delivered something before failing restarts the backoff at its base.
  */
 export function createDispatcher(opts: DispatcherOptions) {
   const batchSize = opts.batchSize ?? 100;
@@ -78,6 +79,8 @@ export function createDispatcher(opts: DispatcherOptions) {
   let stopped = false;
   let wake: (() => void) | undefined;
   let loop: Promise<void> | undefined;
+  /** Whether the last batch delivered anything (read by the backoff after a failed batch). */
+  let lastProgress = false;
 
   /** The first transaction: may we send, until when, and what. No I/O to the cluster here. */
   async function claim(): Promise<{ rows: PendingEntry[]; deadline: number } | undefined> {
@@ -107,6 +110,7 @@ export function createDispatcher(opts: DispatcherOptions) {
   }
 
   async function dispatchOnce(): Promise<DispatchResult | undefined> {
+    lastProgress = false;
     const claimed = await claim();
     if (!claimed) return undefined;
     const { rows, deadline } = claimed;
@@ -152,6 +156,7 @@ export function createDispatcher(opts: DispatcherOptions) {
           ]);
       });
     }
+    lastProgress = done.length > 0;
     if (failed) throw failed.err;
     return result;
   }
@@ -176,7 +181,10 @@ export function createDispatcher(opts: DispatcherOptions) {
         more = Boolean(r && r.applied + r.deleted + r.coalesced >= batchSize);
         backoff = 0;
       } catch (err) {
-        backoff = Math.min(maxBackoffMs, backoff ? backoff * 2 : 500);
+        // A batch that delivered something before it failed restarts the backoff: the cluster
+        // answers, and the entry it refused (an App whose namespace the operator has not created
+        // yet) is retried soon, instead of every later entry waiting maxBackoffMs per step.
+        backoff = lastProgress || !backoff ? 500 : Math.min(maxBackoffMs, backoff * 2);
         opts.logger.warn(
           { err: { message: (err as Error).message }, retryInMs: backoff },
           'outbox delivery failed; will retry',
