@@ -56,6 +56,8 @@ export interface RunningAdmission {
   material(): ServingMaterial;
   /** One certificate check and configuration update, as the periodic loop does. */
   reconcileOnce(): Promise<void>;
+  /** Why the last periodic check failed, or undefined when it passed (reported in readiness). */
+  checkProblem(): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -158,13 +160,18 @@ export async function startAdmission(opts: AdmissionOptions): Promise<RunningAdm
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
+  let checkProblem: string | undefined;
+  // A failed check never ends the process: the current certificate keeps serving until it expires,
+  // the next check retries, and checkProblem() reports it meanwhile.
   const schedule = () => {
     if (stopped) return;
     timer = setTimeout(() => {
       running = reconcileOnce()
-        .catch((err: unknown) =>
-          logger.warn({ err }, 'webhook certificate check failed; retrying at the next one'),
-        )
+        .then(() => (checkProblem = undefined))
+        .catch((err: unknown) => {
+          checkProblem = `the last webhook certificate check failed: ${(err as Error).message}`;
+          logger.warn({ err }, 'webhook certificate check failed; retrying at the next one');
+        })
         .finally(schedule);
     }, opts.checkIntervalMs);
     timer.unref();
@@ -176,6 +183,7 @@ export async function startAdmission(opts: AdmissionOptions): Promise<RunningAdm
     endpoint,
     material: () => material,
     reconcileOnce,
+    checkProblem: () => checkProblem,
     async stop() {
       stopped = true;
       clearTimeout(timer);

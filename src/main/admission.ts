@@ -197,6 +197,11 @@ export interface AdmissionSetupOptions {
   removeConfigurationsOnStop?: boolean;
   /** The process's cluster connection (clusterSetup); without it admission connects on its own. */
   cluster?: ClusterConnection;
+  /**
+   * `kubeop all`: the process also serves the manager API, so admission's readiness checks degrade
+   * the process instead of failing it (platform/health.ts).
+   */
+  alongsideApi?: boolean;
 }
 
 /**
@@ -260,13 +265,31 @@ export function admissionSetup(opts: AdmissionSetupOptions = {}) {
         log.info('webhook configurations removed: this process served them alone');
       }
     });
-    ctx.health.addReadiness('admission-caches', () => {
-      if (!caches.synced()) throw new Error('admission caches have not synced');
-    });
-    ctx.health.addReadiness('webhook-certificate', () => {
-      if (admission.material().notAfter.getTime() <= Date.now())
-        throw new Error('the serving certificate has expired');
-    });
+    const degrades = { degrades: Boolean(opts.alongsideApi) };
+    ctx.health.addReadiness(
+      'admission-caches',
+      () => {
+        if (!caches.synced()) throw new Error('admission caches have not synced');
+      },
+      degrades,
+    );
+    ctx.health.addReadiness(
+      'webhook-certificate',
+      () => {
+        if (admission.material().notAfter.getTime() <= Date.now())
+          throw new Error('the serving certificate has expired');
+      },
+      degrades,
+    );
+    // A failing periodic check is a warning while the certificate in use is still valid.
+    ctx.health.addReadiness(
+      'webhook-certificate-check',
+      () => {
+        const problem = admission.checkProblem();
+        if (problem) throw new Error(problem);
+      },
+      { degrades: true },
+    );
     opts.onStarted?.(admission);
   };
 }

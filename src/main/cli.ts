@@ -60,8 +60,8 @@ const components: Record<string, { summary: string; setups: (env: CliIO['env']) 
       return [
         clusterSetup(cluster, env),
         managerSetup({ link }),
-        operatorSetup({ requireCluster: false, env, link, installCrds: true, cluster }),
-        admissionSetup({ env, removeConfigurationsOnStop: true, cluster }),
+        operatorSetup({ requireCluster: false, env, link, installCrds: true, cluster, alongsideApi: true }),
+        admissionSetup({ env, removeConfigurationsOnStop: true, cluster, alongsideApi: true }),
       ];
     },
   },

@@ -12,6 +12,7 @@ import { startOperator } from '../operator/operator.ts';
 import { ConfigError } from '../platform/config.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
 import type { ServiceContext } from './service.ts';
+import { apiServerProbe, leadershipCheck } from '../operator/runtime/readiness.ts';
 
 /**
  * Composition root of the operator: the cluster connection, caches, controllers and leader
@@ -26,6 +27,12 @@ export function operatorSetup(opts: {
   installCrds?: boolean;
   /** The process's cluster connection (clusterSetup); without it the operator connects on its own. */
   cluster?: ClusterConnection;
+  /**
+   * `kubeop all`: the process also serves the manager API. A lost lease then stops the controllers
+   * and campaigns again instead of exiting, and the operator's readiness checks degrade the
+   * process instead of failing it (platform/health.ts says why).
+   */
+  alongsideApi?: boolean;
 }) {
   return async function setupOperator(ctx: ServiceContext): Promise<void> {
     const { config, logger } = ctx;
@@ -71,11 +78,18 @@ export function operatorSetup(opts: {
         },
         resyncMs: config.KUBEOP_APP_RESYNC_SECONDS * 1000,
       },
-      onLostLeadership: () => {
-        logger.error('operator lost its leader lease; exiting so a clean process takes over');
-        void ctx.lifecycle.shutdown('lost leadership').then(() => process.exit(1));
-      },
+      // Standalone, a lost lease ends the process and its supervisor (Kubernetes) restarts it
+      // clean; alongside the API, the operator campaigns again and the API keeps serving.
+      ...(opts.alongsideApi
+        ? {}
+        : {
+            onLostLeadership: () => {
+              logger.error('operator lost its leader lease; exiting so a clean process takes over');
+              void ctx.lifecycle.shutdown('lost leadership').then(() => process.exit(1));
+            },
+          }),
     });
+    const degrades = { degrades: Boolean(opts.alongsideApi) };
     ctx.lifecycle.onShutdown('operator', () => operator.stop());
     // Usage metering needs somewhere to send it: the manager at KUBEOP_MANAGER_URL (with a metering
     // token), or the manager in this very process under `kubeop all`.
@@ -95,6 +109,15 @@ export function operatorSetup(opts: {
         isLeader: () => operator.isLeader(),
       });
       ctx.lifecycle.onShutdown('metering', () => metering.stop());
+      // Metering never makes a process unready: usage waits in its buffer until it can be sent.
+      ctx.health.addReadiness(
+        'metering',
+        () => {
+          const problem = metering.problem();
+          if (problem) throw new Error(problem);
+        },
+        { degrades: true },
+      );
       logger.info(
         {
           to: config.KUBEOP_MANAGER_URL ?? 'this process',
@@ -114,8 +137,22 @@ export function operatorSetup(opts: {
         trigger: (url) => operator.triggerGitSync(url),
       });
     }
-    ctx.health.addReadiness('kubernetes-caches', () => {
-      if (!operator.synced()) throw new Error('operator caches have not synced');
-    });
+    ctx.health.addReadiness(
+      'kubernetes-caches',
+      () => {
+        if (!operator.synced()) throw new Error('operator caches have not synced');
+      },
+      degrades,
+    );
+    ctx.health.addReadiness(
+      'kubernetes-api',
+      apiServerProbe(kc, config.KUBEOP_READINESS_CHECK_TIMEOUT_MS),
+      degrades,
+    );
+    if (opts.alongsideApi && config.KUBEOP_LEADER_ELECT) {
+      ctx.health.addReadiness('operator-leadership', () => leadershipCheck(operator.leadership()), {
+        degrades: true,
+      });
+    }
   };
 }

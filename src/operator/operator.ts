@@ -17,6 +17,7 @@ import { tenantController } from './controllers/tenant/index.ts';
 import type { ControllerDeclaration } from './runtime/builder.ts';
 import { Controller } from './runtime/controller.ts';
 import { LeaderElector } from './runtime/leader-election.ts';
+import { Leadership, type LeadershipStatus } from './runtime/leadership.ts';
 import { createRuntimeMetrics } from './runtime/runtime-metrics.ts';
 
 export const FIELD_MANAGER = 'kubeop-operator';
@@ -43,14 +44,20 @@ export interface OperatorOptions {
   render: ProjectRenderOptions;
   /** App delivery: the sources this operator renders, and how often each App is reconciled anyway. */
   delivery?: { sources: DeliverySources; resyncMs?: number };
-  /** Called when leadership is lost: the process should exit so it restarts clean (as controller-runtime does). */
-  onLostLeadership: () => void;
+  /**
+   * Called when leadership is lost, after the controllers stopped: the standalone operator exits
+   * so it restarts clean (as controller-runtime does). Left out (`kubeop all`), the operator keeps
+   * its caches and campaigns again.
+   */
+  onLostLeadership?: () => void;
 }
 
 export interface RunningOperator {
   /** True once every cache has synced. */
   synced(): boolean;
   isLeader(): boolean;
+  /** Where leader election stands (always leading without leader election). */
+  leadership(): LeadershipStatus;
   /** Renders again, now, every App whose spec.source.git.url is `repoUrl`; returns how many (the Git webhook). */
   triggerGitSync(repoUrl: string): number;
   stop(): Promise<void>;
@@ -132,37 +139,42 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   /** The term ends: in-flight reconciles are cancelled (their signal aborts) and awaited. */
   const stopControllers = () => Promise.all(controllers.map((c) => c.stop())).then(() => {});
 
-  let elector: LeaderElector | undefined;
-  let electing: Promise<void> | undefined;
+  let leadership: Leadership | undefined;
   if (opts.leaderElection) {
     const le = opts.leaderElection;
-    elector = new LeaderElector({
-      kc,
-      namespace: le.namespace,
-      name: 'kubeop-operator',
-      identity,
-      ...(le.leaseDurationMs ? { leaseDurationMs: le.leaseDurationMs } : {}),
-      ...(le.renewDeadlineMs ? { renewDeadlineMs: le.renewDeadlineMs } : {}),
-      ...(le.retryPeriodMs ? { retryPeriodMs: le.retryPeriodMs } : {}),
+    leadership = new Leadership({
       logger,
-      onStartedLeading: () => {
-        logger.info('became leader; starting controllers');
-        startControllers();
-      },
-      onStoppedLeading: () => {
-        leading = false;
-        logger.warn('leadership ended; controllers stop');
-        void stopControllers().then(() => {
-          if (!stopping) opts.onLostLeadership();
-        });
-      },
+      // A fresh elector per term, so `kubeop all` can campaign again after losing the lease.
+      newElector: (callbacks) =>
+        new LeaderElector({
+          kc,
+          namespace: le.namespace,
+          name: 'kubeop-operator',
+          identity,
+          ...(le.leaseDurationMs ? { leaseDurationMs: le.leaseDurationMs } : {}),
+          ...(le.renewDeadlineMs ? { renewDeadlineMs: le.renewDeadlineMs } : {}),
+          ...(le.retryPeriodMs ? { retryPeriodMs: le.retryPeriodMs } : {}),
+          logger,
+          onNewLeader: callbacks.onNewLeader,
+          onStartedLeading: () => {
+            logger.info('became leader; starting controllers');
+            callbacks.onStartedLeading();
+          },
+          onStoppedLeading: (why) => {
+            leading = false;
+            logger.warn({ why }, 'leadership ended; controllers stop');
+            callbacks.onStoppedLeading(why);
+          },
+        }),
+      lead: startControllers,
+      stepDown: stopControllers,
+      onLost: opts.onLostLeadership ?? 'campaign-again',
     });
-    electing = elector.run();
+    leadership.start();
   } else {
     startControllers();
   }
 
-  let stopping = false;
   return {
     synced: () => [...informers].every((i) => i.hasSynced()),
     triggerGitSync(repoUrl) {
@@ -171,10 +183,9 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       return keys.length;
     },
     isLeader: () => leading,
+    leadership: () => leadership?.status() ?? { state: 'leading' },
     async stop() {
-      stopping = true;
-      await elector?.stop();
-      await electing;
+      await leadership?.stop();
       await stopControllers();
       for (const unbind of unbinds) unbind();
       if (!opts.informers) cache.stop();

@@ -10,6 +10,7 @@ describe('HealthChecks', () => {
       status: 'ok',
       checks: { database: { status: 'ok' }, cluster: { status: 'ok' } },
       failing: [],
+      degraded: [],
     });
   });
 
@@ -40,5 +41,33 @@ describe('HealthChecks', () => {
     });
     expect((await h.live()).status).toBe('ok');
     expect((await h.ready()).status).toBe('failing');
+  });
+
+  it('reports a failing degrading check as degraded, not failing, unless a required one fails too', async () => {
+    const h = new HealthChecks(100);
+    h.addReadiness('database', () => {});
+    h.addReadiness(
+      'kubernetes-api',
+      () => {
+        throw new Error('API server unreachable: connect ECONNREFUSED');
+      },
+      { degrades: true },
+    );
+    expect(await h.ready()).toEqual({
+      status: 'degraded',
+      checks: {
+        database: { status: 'ok' },
+        'kubernetes-api': { status: 'degraded', error: 'API server unreachable: connect ECONNREFUSED' },
+      },
+      failing: [],
+      degraded: ['kubernetes-api'],
+    });
+    h.addReadiness('database', () => {
+      throw new Error('down');
+    });
+    const both = await h.ready();
+    expect(both.status).toBe('failing');
+    expect(both.failing).toEqual(['database']);
+    expect(both.degraded).toEqual(['kubernetes-api']);
   });
 });

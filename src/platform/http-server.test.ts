@@ -39,7 +39,7 @@ describe('service endpoints', () => {
     app = s.app;
     const res = await app.inject('/healthz');
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ status: 'ok', checks: {}, failing: [] });
+    expect(res.json()).toEqual({ status: 'ok', checks: {}, failing: [], degraded: [] });
   });
 
   it('/readyz answers 503 naming the failing dependency', async () => {
@@ -68,6 +68,27 @@ describe('service endpoints', () => {
     expect((await app.inject('/readyz')).statusCode).toBe(503);
     up = true;
     expect((await app.inject('/readyz')).statusCode).toBe(200);
+  });
+
+  it('/readyz answers 200 while only a degrading check fails, naming it and why', async () => {
+    const s = build();
+    app = s.app;
+    s.health.addReadiness('database', () => {});
+    s.health.addReadiness(
+      'operator-leadership',
+      () => {
+        throw new Error('not leading: lost the lease; campaigning again');
+      },
+      { degrades: true },
+    );
+    const res = await app.inject('/readyz');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      status: 'degraded',
+      failing: [],
+      degraded: ['operator-leadership'],
+      checks: { 'operator-leadership': { status: 'degraded', error: expect.stringMatching(/not leading/) } },
+    });
   });
 
   it('/version returns service, version, commit and build date', async () => {

@@ -93,12 +93,14 @@ export function createServiceServer(deps: ServiceServerDeps): FastifyInstance {
 
   app.get('/healthz', async (_req, reply) => {
     const report = await deps.health.live();
-    return reply.code(report.status === 'ok' ? 200 : 503).send(report);
+    // Degraded is still ready: the process serves, and the body says what is impaired and why.
+    return reply.code(report.status === 'failing' ? 503 : 200).send(report);
   });
 
   app.get('/readyz', async (_req, reply) => {
     const report = await deps.health.ready();
-    return reply.code(report.status === 'ok' ? 200 : 503).send(report);
+    // Degraded is still ready: the process serves, and the body says what is impaired and why.
+    return reply.code(report.status === 'failing' ? 503 : 200).send(report);
   });
 
   app.get('/version', async () => deps.version);

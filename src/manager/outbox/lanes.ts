@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database } from '../../db/database.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import type { Logger } from '../../platform/logging.ts';
@@ -29,6 +30,8 @@ export interface LaneSupervisorOptions {
   pollMs?: number;
   /** How often each lane reads CR status back. */
   statusEveryMs?: number;
+  /** Deadline of each request a lane sends to its cluster (delivery and status read-back). */
+  requestTimeoutMs?: number;
   /** Test seam: the client of a lane (default: the cluster's own, from access.open). */
   clientFor?: (cluster: LaneCluster) => Promise<KubeClient>;
 }
@@ -47,7 +50,7 @@ export function defaultHolder(): string {
  * Runs one outbox lane per registered cluster, each owned by exactly one manager replica at a time.
  *
  * Contracts:
- * - Ownership is a lease row per cluster (store/leases.ts), renewed every `renewMs` and valid for
+ * - Ownership is a lease row per cluster (lease-store.ts), renewed every `renewMs` and valid for
  *   `leaseMs`. A replica claims every free or expired lease of a cluster it can open, so when a
  *   replica dies its lanes move to the others within `leaseMs + renewMs`.
  * - The dispatcher re-checks the lease in each batch's transaction (and takes the lane's advisory
@@ -62,6 +65,7 @@ export function createLaneSupervisor(opts: LaneSupervisorOptions) {
   const leaseMs = opts.leaseMs ?? 10_000;
   const renewMs = opts.renewMs ?? 2_000;
   const statusEveryMs = opts.statusEveryMs ?? 2_000;
+  const requestTimeoutMs = opts.requestTimeoutMs ?? 10_000;
   const log = opts.logger;
   const lanes = new Map<string, Lane>();
   const stopping = new Map<string, Promise<void>>();
@@ -91,31 +95,33 @@ export function createLaneSupervisor(opts: LaneSupervisorOptions) {
       client,
       logger: laneLog,
       lane: { clusterId: cluster.id, holder },
+      requestTimeoutMs,
+      leaseMarginMs: Math.min(1_000, leaseMs / 4),
       ...(opts.pollMs ? { pollMs: opts.pollMs } : {}),
     });
     dispatcher.start();
-    let syncing = true;
-    let wakeSync: (() => void) | undefined;
+    // Stopping aborts the status read in flight and the pause between reads, so a lane whose
+    // cluster never answers still stops at once (a wake-up sent while a read was in flight used to
+    // be lost, and the lane then slept a full statusEveryMs).
+    const halt = new AbortController();
     const lane: Lane = { cluster, dispatcher, stop: async () => {} };
     const sync = (async () => {
-      while (syncing) {
+      while (!halt.signal.aborted) {
         try {
-          await syncStatus(opts.db, client, { clusterId: cluster.id, isDefault: lane.cluster.isDefault });
+          await syncStatus(
+            opts.db,
+            client,
+            { clusterId: cluster.id, isDefault: lane.cluster.isDefault },
+            { timeoutMs: requestTimeoutMs, signal: halt.signal },
+          );
         } catch (err) {
           laneLog.debug({ err: { message: (err as Error).message } }, 'status sync failed; retrying');
         }
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, statusEveryMs);
-          wakeSync = () => {
-            clearTimeout(t);
-            r();
-          };
-        });
+        await sleep(statusEveryMs, undefined, { signal: halt.signal }).catch(() => {});
       }
     })();
     lane.stop = async () => {
-      syncing = false;
-      wakeSync?.();
+      halt.abort();
       await dispatcher.stop();
       await sync;
     };

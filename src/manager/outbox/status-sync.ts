@@ -1,8 +1,10 @@
 import type { Database } from '../../db/database.ts';
 import type { KubeClient } from '../../kube/client.ts';
+import { withDeadline } from '../../platform/deadline.ts';
 import type { KubeObject } from '../../schemas/kube-object.ts';
 
 const API = 'paas.kubeop.io/v1alpha1';
+const selector = 'app.kubernetes.io/managed-by=kubeop-manager';
 
 /**
  * Which cluster a status read comes from. Projects and apps take their status from the cluster
@@ -20,12 +22,25 @@ export interface SyncScope {
  * spec's version (the ETag) does not move. Contract: idempotent, safe to run from any replica.
  * Without a scope every project and app is matched by name (a single-cluster setup).
  */
-export async function syncStatus(db: Database, client: KubeClient, scope?: SyncScope): Promise<number> {
-  const selector = 'app.kubernetes.io/managed-by=kubeop-manager';
+export async function syncStatus(
+  db: Database,
+  client: KubeClient,
+  scope?: SyncScope,
+  limits: { timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<number> {
+  // Each read has a deadline and no transaction is open while it runs: the writes below are
+  // single statements made after the read returned.
+  const list = (kind: string) =>
+    withDeadline(
+      `list ${kind}`,
+      limits.timeoutMs ?? 10_000,
+      client.list<KubeObject>(API, kind, { labelSelector: selector }),
+      limits.signal,
+    );
   let changed = 0;
   const placedParam = scope ? [scope.clusterId] : [];
   if (!scope || scope.isDefault) {
-    for (const t of await client.list<KubeObject>(API, 'Tenant', { labelSelector: selector })) {
+    for (const t of await list('Tenant')) {
       const { rowCount } = await db.query(
         'UPDATE tenants SET status = $2 WHERE name = $1 AND status IS DISTINCT FROM $2::jsonb',
         [t.metadata.name, JSON.stringify(t.status ?? null)],
@@ -33,7 +48,7 @@ export async function syncStatus(db: Database, client: KubeClient, scope?: SyncS
       changed += rowCount;
     }
   }
-  for (const p of await client.list<KubeObject>(API, 'Project', { labelSelector: selector })) {
+  for (const p of await list('Project')) {
     // Only the project's own tenant's: a same-named Project of another tenant (made behind this
     // manager's back) must never pass for this one. $3 is the tenant, so the placement is $4 here.
     const tenant = (p.spec as { tenantRef?: { name?: string } } | undefined)?.tenantRef?.name ?? '';
@@ -45,7 +60,7 @@ export async function syncStatus(db: Database, client: KubeClient, scope?: SyncS
     );
     changed += rowCount;
   }
-  for (const a of await client.list<KubeObject>(API, 'App', { labelSelector: selector })) {
+  for (const a of await list('App')) {
     // An App lives in its project's namespace, which the project's status names.
     const { rowCount } = await db.query(
       `UPDATE apps SET status = $3 FROM projects p WHERE apps.project_id = p.id AND apps.name = $1

@@ -31,6 +31,11 @@ export interface MeteringOptions {
 
 export interface RunningMetering {
   synced(): boolean;
+  /**
+   * Why metering is impaired right now, or undefined when it is fine: caches not synced, the last
+   * tick failed, or the manager did not take the last batch (events wait in the buffer).
+   */
+  problem(): string | undefined;
   /** One tick now: sample the current window and flush the buffer. */
   tick(): Promise<void>;
   stop(): Promise<void>;
@@ -109,11 +114,14 @@ export async function startMetering(opts: MeteringOptions): Promise<RunningMeter
   }
 
   let flushing: Promise<void> | undefined;
+  let sendProblem: string | undefined;
+  let tickProblem: string | undefined;
   async function flush(): Promise<void> {
     while (buffer.size > 0) {
       const batch = buffer.peek(BATCH);
       const r = await opts.sink(batch);
       if (r.outcome === 'retry') {
+        sendProblem = `the manager did not take usage (${r.reason}); ${buffer.size} events buffered`;
         logger.warn(
           { reason: r.reason, buffered: buffer.size },
           'metering: manager not reachable; will retry',
@@ -121,6 +129,7 @@ export async function startMetering(opts: MeteringOptions): Promise<RunningMeter
         break;
       }
       buffer.commit(batch.length);
+      sendProblem = undefined;
       if (r.outcome === 'rejected') {
         dropped.inc({ reason: 'rejected' }, batch.length);
         logger.error(
@@ -161,8 +170,14 @@ export async function startMetering(opts: MeteringOptions): Promise<RunningMeter
   let stopped = false;
   let running: Promise<void> | undefined;
   const runTick = () => {
+    // A failed tick is logged and reported by problem(); the next window ticks again. It never
+    // ends the process (the manager of `kubeop all` shares it).
     running = tick()
-      .catch((err: unknown) => logger.error({ err }, 'metering tick failed'))
+      .then(() => (tickProblem = undefined))
+      .catch((err: unknown) => {
+        tickProblem = `the last tick failed: ${(err as Error).message}`;
+        logger.error({ err }, 'metering tick failed');
+      })
       .finally(() => (running = undefined));
     return running;
   };
@@ -180,6 +195,10 @@ export async function startMetering(opts: MeteringOptions): Promise<RunningMeter
 
   return {
     synced: () => informers.every((i) => i.hasSynced()),
+    problem: () =>
+      !informers.every((i) => i.hasSynced())
+        ? 'metering caches have not synced'
+        : (tickProblem ?? sendProblem),
     tick,
     async stop() {
       stopped = true;

@@ -281,4 +281,20 @@ describe('Controller', () => {
     await until(() => expect(aborted).toEqual(['reconcile exceeded its deadline of 20 ms']));
     expect(await sample(registry, 'kubeop_workqueue_retries_total')).toBe(1);
   });
+
+  it('starts again after a stop (a new leadership term), reconciling only what is enqueued anew', async () => {
+    const calls: string[] = [];
+    const { controller } = setup(async (key) => {
+      calls.push(key);
+    });
+    controller.start();
+    controller.enqueue('a');
+    await until(() => expect(calls).toEqual(['a']));
+    await controller.stop();
+    controller.enqueue('while-stopped');
+    expect(() => controller.start()).not.toThrow();
+    controller.enqueue('b');
+    await until(() => expect(calls).toEqual(['a', 'while-stopped', 'b']));
+    expect(() => controller.start()).toThrow(/already started/);
+  });
 });

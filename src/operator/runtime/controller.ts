@@ -62,9 +62,10 @@ export class Controller {
   readonly name: string;
   readonly #reconcile: Reconcile;
   readonly #timeoutMs: number;
-  readonly #stopping = new AbortController();
+  /** Aborted by `stop()`; replaced when the controller is started again. */
+  #stopping = new AbortController();
   readonly #workerCount: number;
-  readonly #queue: WorkQueue;
+  #queue: WorkQueue;
   readonly #metrics: RuntimeMetrics;
   readonly #logger: Logger;
   readonly #labels: { controller: string };
@@ -83,8 +84,7 @@ export class Controller {
     this.#logger = opts.logger.child({ controller: opts.name });
     this.#labels = { controller: opts.name };
 
-    const queue = this.#queue;
-    this.#metrics.trackQueueDepth(opts.name, () => queue.depth);
+    this.#metrics.trackQueueDepth(opts.name, () => this.#queue.depth);
     // Series exist from the start at zero, so rates and alerts work before the first failure.
     for (const result of RECONCILE_RESULTS) this.#metrics.reconcileTotal.inc({ ...this.#labels, result }, 0);
     this.#metrics.reconcileErrors.inc(this.#labels, 0);
@@ -102,9 +102,18 @@ export class Controller {
   }
 
   async stop(): Promise<void> {
-    this.#queue.shutDown();
-    this.#stopping.abort(new Error(`controller "${this.name}" stopped`));
-    await Promise.all(this.#workers ?? []);
+    const queue = this.#queue;
+    const workers = this.#workers;
+    const stopping = this.#stopping;
+    queue.shutDown();
+    stopping.abort(new Error(`controller "${this.name}" stopped`));
+    await Promise.all(workers ?? []);
+    // Ready for another start; a second stop() meanwhile finds the same (shut) queue and no workers.
+    if (this.#queue === queue && this.#workers === workers) {
+      this.#queue = new WorkQueue();
+      this.#stopping = new AbortController();
+      this.#workers = undefined;
+    }
     this.#logger.info('controller stopped');
   }
 
@@ -135,8 +144,10 @@ export class Controller {
       abort.abort(new Error(`reconcile exceeded its deadline of ${this.#timeoutMs} ms`));
     }, this.#timeoutMs);
     timer.unref();
-    const onStop = () => abort.abort(this.#stopping.signal.reason);
-    this.#stopping.signal.addEventListener('abort', onStop, { once: true });
+    // The term this reconcile runs in: stop() replaces #stopping only after every worker returned.
+    const stopping = this.#stopping.signal;
+    const onStop = () => abort.abort(stopping.reason);
+    stopping.addEventListener('abort', onStop, { once: true });
     const ctx: ReconcileContext = {
       signal: abort.signal,
       deadline: Date.now() + this.#timeoutMs,
@@ -159,7 +170,7 @@ export class Controller {
         this.#queue.forget(key);
         log.error({ err, reason: err.reason }, 'reconcile failed terminally; not retrying');
         outcome = 'terminal';
-      } else if (this.#stopping.signal.aborted) {
+      } else if (stopping.aborted) {
         log.info({ err }, 'reconcile cancelled: the controller stopped');
         outcome = 'error';
       } else {
@@ -175,7 +186,7 @@ export class Controller {
       }
     } finally {
       clearTimeout(timer);
-      this.#stopping.signal.removeEventListener('abort', onStop);
+      stopping.removeEventListener('abort', onStop);
       endTimer();
     }
     this.#metrics.reconcileTotal.inc({ ...this.#labels, result: outcome });

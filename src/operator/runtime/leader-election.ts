@@ -22,9 +22,11 @@ import type { Logger } from '../../platform/logging.ts';
  *   so the gap between the two durations is the safety margin. `isLeader()` enforces the deadline by
  *   clock, so it turns false on time even if the event loop stalled and the renew loop is late.
  * - Every write carries the resourceVersion it was decided on; a 409 means another candidate won.
- * - A leader that cannot renew before the deadline, or sees another holder, calls `onStoppedLeading`
- *   and `run()` resolves. It does not try again: the operator exits and restarts clean, as
- *   controller-runtime does, because work started under the old term may still be in flight.
+ * - A leader that cannot renew before the deadline, or sees another holder, calls
+ *   `onStoppedLeading('lost')` and `run()` resolves. It does not try again, because work started
+ *   under the old term may still be in flight: the standalone operator exits and restarts clean, as
+ *   controller-runtime does, and `kubeop all` campaigns with a fresh elector once that work has
+ *   stopped (runtime/leadership.ts).
  * - `stop()` on a leader calls `onStoppedLeading` and then releases the Lease (no holder, 1 s
  *   duration) so a standby takes over at its next retry. Call it only after the work guarded by
  *   leadership has stopped, and once the callback returns nothing may act as leader any more.
@@ -42,8 +44,8 @@ export interface LeaderElectorOptions {
   logger: Logger;
   /** Called once, when this candidate becomes leader. */
   onStartedLeading: () => void;
-  /** Called once, only after onStartedLeading, when leadership ends (lost or stopped). */
-  onStoppedLeading: () => void;
+  /** Called once, only after onStartedLeading, when leadership ends (lost, or stopped by stop()). */
+  onStoppedLeading: (why: 'lost' | 'stopped') => void;
   /** Called whenever the observed holder changes to a new (non-empty) identity, ours included. */
   onNewLeader?: (identity: string) => void;
 }
@@ -189,19 +191,19 @@ export class LeaderElector {
         if (takenOver || monotonicNow() - this.#renewedAtMs >= this.#renewDeadlineMs) {
           const why = takenOver ? 'another candidate holds the lease' : 'could not renew in time';
           this.#log.error({ holder }, `leadership lost: ${why}`);
-          this.#stepDown();
+          this.#stepDown('lost');
           return;
         }
       }
-      this.#stepDown();
+      this.#stepDown('stopped');
     }
     await this.#release();
   }
 
-  #stepDown(): void {
+  #stepDown(why: 'lost' | 'stopped'): void {
     this.#leading = false;
-    this.#log.info('stopped leading');
-    this.#callbacks.onStoppedLeading();
+    this.#log.info({ why }, 'stopped leading');
+    this.#callbacks.onStoppedLeading(why);
   }
 
   /** One read-decide-write round, bounded so a hung request cannot outlive the renew deadline. */

@@ -112,4 +112,49 @@ describe.each(drivers)('outbox dispatcher on $name', ({ open }) => {
     expect(sent).toEqual(['first', 'second', 'third']);
     expect(await d.pending()).toBe(0);
   });
+
+  it('after an outage, a batch that delivered something retries its refused entry soon, not after the longest backoff', async () => {
+    // The cluster is away (every send fails) long enough for the backoff to reach its cap; then it
+    // returns, and each "app" is refused once before it is accepted (its namespace does not exist
+    // yet), as happens after a real outage.
+    let away = true;
+    const refusedOnce = new Set<string>();
+    const sent: string[] = [];
+    const client = {
+      apply: async (o: { metadata: { name: string } }) => {
+        const name = o.metadata.name;
+        if (away) throw new Error('connect ECONNREFUSED');
+        if (name.startsWith('app') && !refusedOnce.has(name)) {
+          refusedOnce.add(name);
+          throw new Error('namespaces "p" not found');
+        }
+        sent.push(name);
+      },
+    } as unknown as KubeClient;
+    const names = ['p1', 'app1', 'p2', 'app2', 'p3', 'app3', 'p4', 'app4'];
+    for (const name of names) {
+      await enqueueOutbox(t.db, {
+        kind: 'Tenant',
+        name,
+        operation: 'apply',
+        payload: { apiVersion: 'v', kind: 'Tenant', metadata: { name } },
+      });
+    }
+    const d = createDispatcher({ db: t.db, client, logger: quiet, pollMs: 50, maxBackoffMs: 4_000 });
+    d.start();
+    try {
+      // 500 + 1000 + 2000 + 4000 ms of failures: the backoff is at its 4 s cap.
+      await new Promise((r) => setTimeout(r, 7_800));
+      away = false;
+      const back = performance.now();
+      while (sent.length < names.length && performance.now() - back < 30_000)
+        await new Promise((r) => setTimeout(r, 50));
+      const tookMs = performance.now() - back;
+      expect(sent).toEqual(names);
+      // Four refusals: at the cap each would cost 4 s (≥ 16 s); restarted backoff costs ~0.5 s each.
+      expect(tookMs).toBeLessThan(9_000);
+    } finally {
+      await d.stop();
+    }
+  }, 60_000);
 });

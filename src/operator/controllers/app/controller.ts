@@ -35,6 +35,8 @@ import {
 import { applyOrder, pruneOrder } from './order.ts';
 import { behindLastApply, driftOf, freshest, recordOf, type AppliedRecord } from './sync.ts';
 
+/** How long after its creation a project namespace's RBAC may still be on its way. */
+const YOUNG_NAMESPACE_MS = 120_000;
 export type { DeliverySources } from './render.ts';
 
 /** Index of delivered objects and stored revisions: `<namespace>/<appLabelValue(app)>`. */
@@ -339,6 +341,12 @@ export function appReconciler(deps: AppReconcilerDeps): AppReconciler {
       ),
     );
     if (failure.retryable) throw failure;
+    // A project namespace exists a moment before its deployer Role and RoleBinding, so an App
+    // reconciled in between — all of them arrive together after a cluster outage — is refused by
+    // RBAC. While the namespace is young, look again soon rather than after a full resync.
+    const created = Date.parse(deps.namespaces.get(namespace)?.metadata.creationTimestamp ?? '');
+    if (failure.reason === 'ForbiddenObject' && Date.now() - created < YOUNG_NAMESPACE_MS)
+      return { requeueAfterMs: Math.min(deps.resyncMs, 5_000) };
     return { requeueAfterMs: deps.resyncMs };
   }
 
