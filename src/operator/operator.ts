@@ -147,7 +147,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       // A fresh elector per term, so `kubeop all` can campaign again after losing the lease.
       newElector: (callbacks) =>
         new LeaderElector({
-          kc,
+          kc: opts.transport ?? kc,
           namespace: le.namespace,
           name: 'kubeop-operator',
           identity,

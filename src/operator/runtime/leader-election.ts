@@ -1,13 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  ApiException,
-  CoordinationV1Api,
-  V1MicroTime,
-  type KubeConfig,
-  type V1Lease,
-  type V1LeaseSpec,
-} from '@kubernetes/client-node';
+import { V1MicroTime, type KubeConfig, type V1Lease, type V1LeaseSpec } from '@kubernetes/client-node';
+import { isConflict, type KubeTransport } from '../../kube/client.ts';
 import type { Logger } from '../../platform/logging.ts';
+import { leaseApi, type LeaseApi } from './lease-api.ts';
 
 /**
  * Leader election on a `coordination.k8s.io/v1` Lease, shaped like client-go's leaderelection with a
@@ -34,7 +29,8 @@ import type { Logger } from '../../platform/logging.ts';
  *   renews it at once.
  */
 export interface LeaderElectorOptions {
-  kc: KubeConfig;
+  /** The process transport (its one keep-alive agent and error type), or a kubeconfig for one of its own. */
+  kc: KubeConfig | KubeTransport;
   namespace: string;
   name: string;
   identity: string;
@@ -120,9 +116,7 @@ export function releasedLeaseSpec(current: V1LeaseSpec | undefined, now: Date): 
 const monotonicNow = () => performance.now();
 
 export class LeaderElector {
-  readonly #api: CoordinationV1Api;
-  readonly #namespace: string;
-  readonly #name: string;
+  readonly #api: LeaseApi;
   readonly #identity: string;
   readonly #leaseDurationSeconds: number;
   readonly #renewDeadlineMs: number;
@@ -146,9 +140,7 @@ export class LeaderElector {
       );
     }
     if (!opts.identity) throw new RangeError('leader election needs a non-empty identity');
-    this.#api = opts.kc.makeApiClient(CoordinationV1Api);
-    this.#namespace = opts.namespace;
-    this.#name = opts.name;
+    this.#api = leaseApi(opts.kc, opts.namespace, opts.name);
     this.#identity = opts.identity;
     // The Lease holds whole seconds; rounding up only makes standbys wait longer.
     this.#leaseDurationSeconds = Math.ceil(leaseDurationMs / 1000);
@@ -216,7 +208,7 @@ export class LeaderElector {
     try {
       return await within(budgetMs, this.#attempt(startedAtMs));
     } catch (err) {
-      if (err instanceof ApiException && err.code === 409) {
+      if (isConflict(err)) {
         this.#log.debug('another candidate wrote the lease first');
       } else {
         this.#log.warn({ err }, 'lease acquire or renew failed');
@@ -228,12 +220,7 @@ export class LeaderElector {
   // A timed-out attempt may still complete later. Its effects stay safe: its write landed after
   // startedAtMs, so every standby measures expiry from a later point than our deadline does.
   async #attempt(startedAtMs: number): Promise<boolean> {
-    const current = await this.#api
-      .readNamespacedLease({ name: this.#name, namespace: this.#namespace })
-      .catch((err: unknown) => {
-        if (err instanceof ApiException && err.code === 404) return undefined;
-        throw err;
-      });
+    const current = await this.#api.read();
     this.#observe(current);
     const action = decideLease({
       spec: current?.spec,
@@ -243,21 +230,7 @@ export class LeaderElector {
     });
     if (action === 'wait') return false;
     const spec = nextLeaseSpec(current?.spec, this.#identity, new Date(), this.#leaseDurationSeconds);
-    const written = current
-      ? await this.#api.replaceNamespacedLease({
-          name: this.#name,
-          namespace: this.#namespace,
-          body: { ...current, spec },
-        })
-      : await this.#api.createNamespacedLease({
-          namespace: this.#namespace,
-          body: {
-            apiVersion: 'coordination.k8s.io/v1',
-            kind: 'Lease',
-            metadata: { name: this.#name, namespace: this.#namespace },
-            spec,
-          },
-        });
+    const written = current ? await this.#api.replace({ ...current, spec }) : await this.#api.create(spec);
     this.#observe(written);
     this.#renewedAtMs = Math.max(this.#renewedAtMs, startedAtMs);
     return true;
@@ -281,11 +254,7 @@ export class LeaderElector {
     try {
       await within(
         this.#renewDeadlineMs,
-        this.#api.replaceNamespacedLease({
-          name: this.#name,
-          namespace: this.#namespace,
-          body: { ...lease, spec: releasedLeaseSpec(lease.spec, new Date()) },
-        }),
+        this.#api.replace({ ...lease, spec: releasedLeaseSpec(lease.spec, new Date()) }),
       );
       this.#log.info('released the lease');
     } catch (err) {
