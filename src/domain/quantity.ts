@@ -26,6 +26,13 @@ const decimalExp: Record<string, number> = {
 
 const pattern = /^([+-]?)(\d+(?:\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$/;
 
+/**
+ * The largest amount Kubernetes accounts for exactly: resource.Quantity values are read as int64
+ * milli-units (MilliValue) by quota and scheduling, and ParseQuantity silently caps above 2^63 − 1 units.
+ */
+export const MAX_QUANTITY_MILLI = (1n << 63n) - 1n;
+export const MAX_QUANTITY = `${MAX_QUANTITY_MILLI}m`;
+
 export class QuantityError extends Error {
   constructor(text: string) {
     super(`"${text}" is not a Kubernetes quantity (for example 500m, 2 or 4Gi)`);

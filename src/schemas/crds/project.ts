@@ -1,5 +1,13 @@
 import Type, { type Static } from 'typebox';
-import { Conditions, Dns1123Label, Quantity, StringEnum, StringMap, withRules } from '../kube-types.ts';
+import {
+  Conditions,
+  Count,
+  Dns1123Label,
+  Quantity,
+  StringEnum,
+  StringMap,
+  withRules,
+} from '../kube-types.ts';
 
 export const ProjectRole = StringEnum(['admin', 'edit', 'view'] as const, {
   description:
@@ -19,13 +27,13 @@ export const ProjectQuota = Type.Object(
     limitsCpu: Type.Optional(Quantity('CPU limits of all pods.')),
     limitsMemory: Type.Optional(Quantity('Memory limits of all pods.')),
     storage: Type.Optional(Quantity('Storage requested by persistent volume claims.')),
-    pods: Type.Optional(Type.Integer({ minimum: 0 })),
-    services: Type.Optional(Type.Integer({ minimum: 0 })),
-    loadBalancers: Type.Optional(Type.Integer({ minimum: 0 })),
-    nodePorts: Type.Optional(Type.Integer({ minimum: 0 })),
-    secrets: Type.Optional(Type.Integer({ minimum: 0 })),
-    configMaps: Type.Optional(Type.Integer({ minimum: 0 })),
-    persistentVolumeClaims: Type.Optional(Type.Integer({ minimum: 0 })),
+    pods: Type.Optional(Count()),
+    services: Type.Optional(Count()),
+    loadBalancers: Type.Optional(Count()),
+    nodePorts: Type.Optional(Count()),
+    secrets: Type.Optional(Count()),
+    configMaps: Type.Optional(Count()),
+    persistentVolumeClaims: Type.Optional(Count()),
   },
   {
     description:

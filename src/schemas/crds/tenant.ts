@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { Conditions, Quantity, StringEnum, StringMap, withRules } from '../kube-types.ts';
+import { Conditions, Count, Quantity, StringEnum, StringMap, withRules } from '../kube-types.ts';
 
 export const Subject = Type.Object({
   kind: StringEnum(['User', 'Group'] as const, {
@@ -15,11 +15,9 @@ export const TenantQuota = Type.Object(
     cpu: Type.Optional(Quantity('CPU requests summed over every namespace of the tenant.')),
     memory: Type.Optional(Quantity('Memory requests summed over every namespace of the tenant.')),
     storage: Type.Optional(Quantity('Persistent volume claim storage requested over every namespace.')),
-    pods: Type.Optional(
-      Type.Integer({ minimum: 0, description: 'Pods over every namespace of the tenant.' }),
-    ),
-    services: Type.Optional(Type.Integer({ minimum: 0, description: 'Services over every namespace.' })),
-    loadBalancers: Type.Optional(Type.Integer({ minimum: 0, description: 'Services of type LoadBalancer.' })),
+    pods: Type.Optional(Count('Pods over every namespace of the tenant.')),
+    services: Type.Optional(Count('Services over every namespace.')),
+    loadBalancers: Type.Optional(Count('Services of type LoadBalancer.')),
   },
   {
     description:
