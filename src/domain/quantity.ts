@@ -81,3 +81,20 @@ export function formatQuantity(milli: bigint): string {
   }
   return `${units}`;
 }
+
+/**
+ * Why `text` cannot be a quota, limit or request amount, or undefined when it can: what the CRDs'
+ * CEL rules refuse (not a quantity, negative, beyond int64 milli-units), for values read elsewhere.
+ */
+export function resourceAmountProblem(text: string): string | undefined {
+  let milli: bigint;
+  try {
+    if (text !== text.trim()) throw new QuantityError(text);
+    milli = parseQuantity(text);
+  } catch {
+    return 'expected a Kubernetes quantity such as 500m, 2 or 4Gi';
+  }
+  if (milli < 0n) return 'must not be negative';
+  if (milli > MAX_QUANTITY_MILLI) return `must be at most ${MAX_QUANTITY}`;
+  return undefined;
+}

@@ -106,7 +106,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     throw err;
   });
   const declarations: ControllerDeclaration[] = [
-    tenantController(deps),
+    tenantController(deps, opts.render.projectComputeQuota),
     projectController(deps, opts.render),
     app,
   ];

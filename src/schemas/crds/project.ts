@@ -34,10 +34,16 @@ export const ProjectQuota = Type.Object(
     secrets: Type.Optional(Count()),
     configMaps: Type.Optional(Count()),
     persistentVolumeClaims: Type.Optional(Count()),
+    unlimitedCompute: Type.Optional(
+      Type.Boolean({
+        description:
+          'Opt out of the default compute quota: cpu, memory, limitsCpu and limitsMemory left unset (and not limited by the tenant) get no quota, so the namespace may use a whole cluster. Default false: they get the tenant `spec.projectQuotaDefaults`, else the platform default (`KUBEOP_PROJECT_QUOTA_*`).',
+      }),
+    ),
   },
   {
     description:
-      "The project's ResourceQuota. Resources the tenant limits are allocated from the tenant quota; a resource left unset gets nothing of a tenant-limited resource.",
+      "The project's ResourceQuota. Resources the tenant limits are allocated from the tenant quota; a resource left unset gets nothing of a tenant-limited resource. Compute (cpu and memory requests and limits) left unset gets the tenant's `spec.projectQuotaDefaults`, else the platform default, unless `unlimitedCompute` is true.",
   },
 );
 

@@ -25,6 +25,19 @@ export const TenantQuota = Type.Object(
   },
 );
 
+export const ProjectQuotaDefaults = Type.Object(
+  {
+    cpu: Type.Optional(Quantity('CPU requests of a project namespace.')),
+    memory: Type.Optional(Quantity('Memory requests of a project namespace.')),
+    limitsCpu: Type.Optional(Quantity('CPU limits of a project namespace.')),
+    limitsMemory: Type.Optional(Quantity('Memory limits of a project namespace.')),
+  },
+  {
+    description:
+      "The compute quota of each of the tenant's projects that sets none in its spec.quota, field by field over the platform default (`KUBEOP_PROJECT_QUOTA_*`). Applies to resources the tenant does not limit itself; a project opts out with spec.quota.unlimitedCompute.",
+  },
+);
+
 export const TenantPolicy = Type.Object({
   allowedRegistries: Type.Optional(
     Type.Array(Type.String({ minLength: 1, maxLength: 255 }), {
@@ -73,6 +86,7 @@ export const TenantSpec = withRules(
       description: 'Users and groups who administer the tenant (tenant-admin).',
     }),
     quota: Type.Optional(TenantQuota),
+    projectQuotaDefaults: Type.Optional(ProjectQuotaDefaults),
     policy: Type.Optional(TenantPolicy),
     billing: Type.Optional(
       Type.Object({
