@@ -79,21 +79,22 @@ export const TenantPolicy = Type.Object({
 });
 
 export const TenantSpec = withRules(
-  Type.Object({
-    owners: Type.Array(Subject, {
-      minItems: 1,
-      maxItems: 64,
-      description: 'Users and groups who administer the tenant (tenant-admin).',
-    }),
-    quota: Type.Optional(TenantQuota),
-    projectQuotaDefaults: Type.Optional(ProjectQuotaDefaults),
-    policy: Type.Optional(TenantPolicy),
-    billing: Type.Optional(
-      Type.Object({
-        planRef: Type.String({ minLength: 1, maxLength: 253, description: 'Billing plan name.' }),
+  Type.Object(
+    {
+      owners: Type.Array(Subject, {
+        minItems: 1,
+        maxItems: 64,
+        description: 'Users and groups who administer the tenant (tenant-admin).',
       }),
-    ),
-  }),
+      quota: Type.Optional(TenantQuota),
+      projectQuotaDefaults: Type.Optional(ProjectQuotaDefaults),
+      policy: Type.Optional(TenantPolicy),
+    },
+    {
+      description:
+        'What a tenant is. Its billing plan is not part of it: the manager API assigns plans with effective dates (`PUT /v1/tenants/{tenant}/plan`). `spec.billing.planRef`, accepted and ignored by earlier v1alpha1 builds, was removed.',
+    },
+  ),
   [
     {
       rule: 'self.owners.all(o, self.owners.exists_one(p, p.kind == o.kind && p.name == o.name))',

@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { drivers, type TestDatabase } from '../../support/databases.ts';
 import { bearer, managerApi } from '../../support/manager.ts';
+import { crdDefinitions } from '../../../src/schemas/crds/definitions.ts';
 
 const owner = { kind: 'User', name: 'alice' };
 const image = { source: { image: { ref: 'nginx:1.27' } } };
@@ -157,6 +159,28 @@ describe.each(drivers)('CEL rules enforced by the manager API on $name', ({ open
     },
   );
 
+  it.each([
+    ['POST', '/v1/tenants', { name: 'billed', spec: { owners: [owner], billing: { planRef: 'gold' } } }],
+    ['PUT', '/v1/tenants/acme', { spec: { owners: [owner], billing: { planRef: 'gold' } } }],
+    ['PUT', '/v1/tenants/acme', { spec: { owners: [owner], billing: {} } }],
+  ] as const)(
+    '%s %s refuses spec.billing (removed: PUT /v1/tenants/{tenant}/plan assigns plans) with a 400, storing nothing',
+    async (method, url, payload) => {
+      const before = await rows();
+      const res = await app.inject({ method, url, headers: admin, payload });
+      expect(res.statusCode).toBe(400);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      const body = res.json() as { code: string; detail: string; errors: unknown[] };
+      expect(body.code).toBe('KUBEOP_ERR_VALIDATION');
+      expect(body.errors).toContainEqual({
+        path: '/spec/billing',
+        message: 'spec.billing was removed; assign the tenant a plan with PUT /v1/tenants/{tenant}/plan',
+      });
+      expect(body.detail).toContain('PUT /v1/tenants/{tenant}/plan');
+      expect(await rows()).toBe(before);
+    },
+  );
+
   it('accepts a spec that keeps every rule', async () => {
     const res = await app.inject({
       method: 'PUT',
@@ -171,5 +195,18 @@ describe.each(drivers)('CEL rules enforced by the manager API on $name', ({ open
       },
     });
     expect(res.statusCode).toBe(200);
+  });
+});
+
+describe('Tenant billing: one source of truth', () => {
+  it('the Tenant CRD has no spec.billing (plans are assigned with PUT /v1/tenants/{tenant}/plan)', () => {
+    const spec = crdDefinitions.find((d) => d.kind === 'Tenant')!.spec as { properties: object };
+    expect(Object.keys(spec.properties)).not.toContain('billing');
+    const yaml = readFileSync(
+      new URL('../../../deploy/crds/tenants.paas.kubeop.io.yaml', import.meta.url),
+      'utf8',
+    );
+    expect(yaml).not.toMatch(/^\s+planRef:/m);
+    expect(yaml).not.toMatch(/^\s+billing:/m);
   });
 });
