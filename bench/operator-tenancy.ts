@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { projectNamespace } from '../src/domain/naming.ts';
-import { quotaToResources } from '../src/domain/quota.ts';
+import { DEFAULT_PROJECT_COMPUTE_QUOTA, defaultComputeQuota, quotaToResources } from '../src/domain/quota.ts';
 import { KubeClient } from '../src/kube/client.ts';
 import {
   renderAccess,
@@ -128,7 +128,15 @@ async function main(): Promise<void> {
       const project = projectObj(p, t);
       const ns = projectNamespace(t, p);
       const limited = new Set(Object.keys(quotaToResources(tenant.spec.quota)));
-      const requested = requestedResources(project, limited);
+      const requested = requestedResources(
+        project,
+        limited,
+        defaultComputeQuota(
+          DEFAULT_PROJECT_COMPUTE_QUOTA,
+          tenant.spec.projectQuotaDefaults,
+          project.spec.quota,
+        ),
+      );
       const objects = [
         renderNamespace(project, ns),
         renderLimitRange(project, ns),

@@ -26,6 +26,13 @@ const decimalExp: Record<string, number> = {
 
 const pattern = /^([+-]?)(\d+(?:\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$/;
 
+/**
+ * The largest amount Kubernetes accounts for exactly: resource.Quantity values are read as int64
+ * milli-units (MilliValue) by quota and scheduling, and ParseQuantity silently caps above 2^63 − 1 units.
+ */
+export const MAX_QUANTITY_MILLI = (1n << 63n) - 1n;
+export const MAX_QUANTITY = `${MAX_QUANTITY_MILLI}m`;
+
 export class QuantityError extends Error {
   constructor(text: string) {
     super(`"${text}" is not a Kubernetes quantity (for example 500m, 2 or 4Gi)`);
@@ -73,4 +80,21 @@ export function formatQuantity(milli: bigint): string {
     }
   }
   return `${units}`;
+}
+
+/**
+ * Why `text` cannot be a quota, limit or request amount, or undefined when it can: what the CRDs'
+ * CEL rules refuse (not a quantity, negative, beyond int64 milli-units), for values read elsewhere.
+ */
+export function resourceAmountProblem(text: string): string | undefined {
+  let milli: bigint;
+  try {
+    if (text !== text.trim()) throw new QuantityError(text);
+    milli = parseQuantity(text);
+  } catch {
+    return 'expected a Kubernetes quantity such as 500m, 2 or 4Gi';
+  }
+  if (milli < 0n) return 'must not be negative';
+  if (milli > MAX_QUANTITY_MILLI) return `must be at most ${MAX_QUANTITY}`;
+  return undefined;
 }

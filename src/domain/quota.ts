@@ -39,8 +39,12 @@ export function quotaToResources(
 ): Record<string, bigint> {
   const out: Record<string, bigint> = {};
   for (const [field, value] of Object.entries(quota ?? {})) {
-    const name = quotaResourceNames[field as QuotaField];
-    if (name !== undefined && value !== undefined) out[name] = parseQuantity(value);
+    // Fields that are no resource (unlimitedCompute) have no name and are skipped.
+    const name = Object.hasOwn(quotaResourceNames, field)
+      ? quotaResourceNames[field as QuotaField]
+      : undefined;
+    if (name !== undefined && (typeof value === 'string' || typeof value === 'number'))
+      out[name] = parseQuantity(value);
   }
   return out;
 }
@@ -54,6 +58,42 @@ export function parseResourceList(list: Record<string, string> | undefined): Rec
     } catch {
       // a resource kubeOP does not track; ignore
     }
+  }
+  return out;
+}
+
+/** The compute resources every project namespace gets a quota for by default (PL1-CC-FNS-1). */
+export const COMPUTE_FIELDS = ['cpu', 'memory', 'limitsCpu', 'limitsMemory'] as const;
+export type ComputeField = (typeof COMPUTE_FIELDS)[number];
+export type ComputeQuota = Partial<Record<ComputeField, string>>;
+
+/**
+ * The platform default compute quota of a project namespace, when KUBEOP_PROJECT_QUOTA_* are unset:
+ * enough for a few dozen default-sized pods (LimitRange 100m/128Mi requests, 500m/512Mi limits),
+ * not a cluster.
+ */
+export const DEFAULT_PROJECT_COMPUTE_QUOTA = {
+  cpu: '8',
+  memory: '16Gi',
+  limitsCpu: '16',
+  limitsMemory: '32Gi',
+} as const satisfies ComputeQuota;
+
+/**
+ * The compute quota a project gets for what its spec leaves unset: the tenant's
+ * `spec.projectQuotaDefaults` field by field over the platform default, by ResourceQuota resource
+ * name. Nothing when the project opts out (`spec.quota.unlimitedCompute: true`).
+ */
+export function defaultComputeQuota(
+  platform: ComputeQuota,
+  tenantDefaults: ComputeQuota | undefined,
+  projectQuota: { unlimitedCompute?: boolean } | undefined,
+): Record<string, bigint> {
+  if (projectQuota?.unlimitedCompute) return {};
+  const out: Record<string, bigint> = {};
+  for (const field of COMPUTE_FIELDS) {
+    const value = tenantDefaults?.[field] ?? platform[field];
+    if (value !== undefined) out[quotaResourceNames[field]] = parseQuantity(value);
   }
   return out;
 }

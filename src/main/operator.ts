@@ -9,7 +9,7 @@ import type { ClusterConnection } from './cluster.ts';
 import type { InProcessLink } from './in-process.ts';
 import { installMissingCrds } from './install-crds.ts';
 import { startOperator } from '../operator/operator.ts';
-import { ConfigError } from '../platform/config.ts';
+import { ConfigError, projectComputeQuota } from '../platform/config.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
 import type { ServiceContext } from './service.ts';
 import { apiServerProbe, leadershipCheck } from '../operator/runtime/readiness.ts';
@@ -67,7 +67,10 @@ export function operatorSetup(opts: {
       leaderElection: config.KUBEOP_LEADER_ELECT
         ? { namespace: config.KUBEOP_LEADER_ELECTION_NAMESPACE }
         : false,
-      render: { ingressNamespace: config.KUBEOP_INGRESS_NAMESPACE },
+      render: {
+        ingressNamespace: config.KUBEOP_INGRESS_NAMESPACE,
+        projectComputeQuota: projectComputeQuota(config),
+      },
       delivery: {
         // Each source type is one entry; a type left out makes its Apps report RenderFailed.
         sources: {

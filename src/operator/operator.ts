@@ -113,7 +113,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     throw err;
   });
   const declarations: ControllerDeclaration[] = [
-    tenantController(deps),
+    tenantController(deps, opts.render.projectComputeQuota),
     projectController(deps, opts.render),
     app,
   ];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, configVariables, flagForVariable, loadConfig } from './config.ts';
+import { ConfigError, configVariables, flagForVariable, loadConfig, projectComputeQuota } from './config.ts';
 
 describe('loadConfig', () => {
   it('fills every default when the environment is empty', () => {
@@ -31,6 +31,9 @@ describe('loadConfig', () => {
     ['KUBEOP_SHUTDOWN_TIMEOUT_SECONDS', '0', /expected an integer from 1 to 600/],
     ['KUBEOP_SHUTDOWN_TIMEOUT_SECONDS', 'soon', /expected an integer from 1 to 600/],
     ['KUBEOP_DB_URL', 'mysql://x', /expected a postgres:\/\/ or postgresql:\/\/ URL/],
+    ['KUBEOP_PROJECT_QUOTA_CPU', '-4', /KUBEOP_PROJECT_QUOTA_CPU="-4" is invalid: must not be negative/],
+    ['KUBEOP_PROJECT_QUOTA_MEMORY', 'lots', /expected a Kubernetes quantity such as 500m, 2 or 4Gi, or none/],
+    ['KUBEOP_PROJECT_QUOTA_LIMITS_MEMORY', '1e30', /must be at most 9223372036854775807m/],
   ])('rejects %s=%s naming the variable and what is expected', (name, value, message) => {
     const run = () => loadConfig({ [name]: value });
     expect(run).toThrow(ConfigError);
@@ -46,6 +49,17 @@ describe('loadConfig', () => {
   it('never repeats the value of a secret variable in its error', () => {
     expect(() => loadConfig({ KUBEOP_DB_URL: 'mysql://admin:hunter2@db/x' })).toThrow(/\(value hidden\)/);
     expect(() => loadConfig({ KUBEOP_DB_URL: 'mysql://admin:hunter2@db/x' })).not.toThrow(/hunter2/);
+  });
+
+  it('gives project namespaces a compute quota by default; none leaves a resource without one', () => {
+    expect(projectComputeQuota(loadConfig({}).config)).toEqual({
+      cpu: '8',
+      memory: '16Gi',
+      limitsCpu: '16',
+      limitsMemory: '32Gi',
+    });
+    const { config } = loadConfig({ KUBEOP_PROJECT_QUOTA_CPU: '2', KUBEOP_PROJECT_QUOTA_LIMITS_CPU: 'none' });
+    expect(projectComputeQuota(config)).toEqual({ cpu: '2', memory: '16Gi', limitsMemory: '32Gi' });
   });
 
   it('reports unknown KUBEOP_ variables so typos are visible', () => {

@@ -2,6 +2,8 @@ import Type, { type Static, type TSchema } from 'typebox';
 import Value from 'typebox/value';
 import { parseListenAddress } from './address.ts';
 import { parseRoleMap } from '../domain/oidc-role-map.ts';
+import { resourceAmountProblem } from '../domain/quantity.ts';
+import type { ComputeQuota } from '../domain/quota.ts';
 
 /**
  * The configuration schema: every `KUBEOP_*` variable, its type, default and meaning. It is the single
@@ -82,6 +84,38 @@ export const ConfigSchema = Type.Object({
     minLength: 1,
     description:
       "Namespace of the cluster's ingress controller; project network policies admit traffic from it.",
+  }),
+  KUBEOP_PROJECT_QUOTA_CPU: Type.String({
+    default: '8',
+    minLength: 1,
+    maxLength: 64,
+    description:
+      'Default CPU requests (`requests.cpu`) quota of every project namespace whose Project sets none (`spec.quota`) and whose tenant neither limits it nor sets `spec.projectQuotaDefaults`. A Kubernetes quantity, or `none` for no default (a Project opts out itself with `spec.quota.unlimitedCompute: true`).',
+    'x-kubeop-format': 'project-quota',
+  }),
+  KUBEOP_PROJECT_QUOTA_MEMORY: Type.String({
+    default: '16Gi',
+    minLength: 1,
+    maxLength: 64,
+    description:
+      'Default memory requests (`requests.memory`) quota of every project namespace whose Project sets none (`spec.quota`) and whose tenant neither limits it nor sets `spec.projectQuotaDefaults`. A Kubernetes quantity, or `none` for no default (a Project opts out itself with `spec.quota.unlimitedCompute: true`).',
+    'x-kubeop-format': 'project-quota',
+  }),
+  KUBEOP_PROJECT_QUOTA_LIMITS_CPU: Type.String({
+    default: '16',
+    minLength: 1,
+    maxLength: 64,
+    description:
+      'Default CPU limits (`limits.cpu`) quota of every project namespace whose Project sets none (`spec.quota`) and whose tenant neither limits it nor sets `spec.projectQuotaDefaults`. A Kubernetes quantity, or `none` for no default (a Project opts out itself with `spec.quota.unlimitedCompute: true`).',
+    'x-kubeop-format': 'project-quota',
+  }),
+  KUBEOP_PROJECT_QUOTA_LIMITS_MEMORY: Type.String({
+    default: '32Gi',
+    minLength: 1,
+    maxLength: 64,
+    description:
+      'Default memory limits (`limits.memory`) quota of every project namespace whose Project sets none (`spec.quota`) and whose tenant neither limits it nor sets `spec.projectQuotaDefaults`. A Kubernetes quantity, or `none` for no default (a Project opts out itself with `spec.quota.unlimitedCompute: true`).',
+    'x-kubeop-format': 'project-quota',
   }),
   KUBEOP_EXPOSURE: Type.Union([Type.Literal('Ingress'), Type.Literal('HTTPRoute')], {
     default: 'Ingress',
@@ -485,6 +519,7 @@ const formatChecks: Record<string, (value: string) => string | undefined> = {
       return (err as Error).message;
     }
   },
+  'project-quota': (v) => (v === 'none' ? undefined : resourceAmountProblem(v)?.concat(', or none')),
   'postgres-url': (v) => {
     try {
       const u = new URL(v);
@@ -548,4 +583,18 @@ export function loadConfig(
   const config = Value.Default(ConfigSchema, raw) as Config;
   const unknown = Object.keys(env).filter((k) => k.startsWith('KUBEOP_') && !known.has(k));
   return { config, unknown };
+}
+
+/** KUBEOP_PROJECT_QUOTA_* → the platform default compute quota of project namespaces (`none` left out). */
+export function projectComputeQuota(config: Config): ComputeQuota {
+  const out: ComputeQuota = {};
+  for (const [field, value] of [
+    ['cpu', config.KUBEOP_PROJECT_QUOTA_CPU],
+    ['memory', config.KUBEOP_PROJECT_QUOTA_MEMORY],
+    ['limitsCpu', config.KUBEOP_PROJECT_QUOTA_LIMITS_CPU],
+    ['limitsMemory', config.KUBEOP_PROJECT_QUOTA_LIMITS_MEMORY],
+  ] as const) {
+    if (value !== 'none') out[field] = value;
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { celRules, celViolations, isCidr } from './cel.ts';
 import { crdDefinitions } from './crds/definitions.ts';
-import { celCases as cases, tenant } from '../../test/support/cel-cases.ts';
+import { celCases as cases, quantityCases, tenant } from '../../test/support/cel-cases.ts';
 
 const spec = (kind: string) => crdDefinitions.find((d) => d.kind === kind)!.spec;
 
@@ -55,6 +55,13 @@ describe('quantities', () => {
     const started = performance.now();
     expect(quota(q)).toHaveLength(1);
     expect(performance.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe('quantities as Kubernetes answers them', () => {
+  it.each(quantityCases)('%s: %s', (q, verdict) => {
+    const messages = celViolations(spec('Tenant'), { ...tenant, quota: { cpu: q } });
+    expect(messages).toEqual(verdict === true ? [] : [{ path: '/quota/cpu', message: verdict }]);
   });
 });
 

@@ -1,4 +1,5 @@
 import Type, { type Static, type TUnsafe } from 'typebox';
+import { MAX_QUANTITY } from '../domain/quantity.ts';
 
 /**
  * Schema building blocks that stay valid Kubernetes structural schemas: every node has a `type`,
@@ -32,10 +33,34 @@ export function Quantity(description: string): TUnsafe<string> {
     type: 'string',
     maxLength: 64,
     description: `${description} A Kubernetes quantity, for example \`500m\`, \`2\` or \`4Gi\`.`,
-    // A CEL rule rather than `pattern`, so the error says what to write instead of quoting a regex.
+    // CEL rules rather than `pattern`, so the error says what to write instead of quoting a regex.
+    // Every quantity here is a quota, a limit or a request: Kubernetes refuses negative ones in a
+    // ResourceQuota, a LimitRange and a container, and silently caps (or overflows, in milli-units)
+    // larger ones than int64 milli-units hold — so both are refused here, before anything is stored.
     'x-kubernetes-validations': [
       { rule: 'isQuantity(self)', message: 'must be a Kubernetes quantity such as 500m, 2 or 4Gi' },
+      {
+        rule: "!isQuantity(self) || quantity(self).compareTo(quantity('0')) >= 0",
+        message: 'must not be negative: quotas, limits and requests are amounts of 0 or more',
+      },
+      {
+        rule: `!isQuantity(self) || quantity(self).compareTo(quantity('${MAX_QUANTITY}')) <= 0`,
+        message: `must be at most ${MAX_QUANTITY} (about 9.2e15 units): Kubernetes counts resources in int64 milli-units`,
+      },
     ],
+  });
+}
+
+/**
+ * A count in a ResourceQuota (pods, services…): 0 or more, and no larger than a JSON number holds
+ * exactly (2^53 − 1), so the value stored is the value given and fits int64 milli-units.
+ */
+export function Count(description?: string): TUnsafe<number> {
+  return Type.Unsafe<number>({
+    type: 'integer',
+    minimum: 0,
+    maximum: Number.MAX_SAFE_INTEGER,
+    ...(description ? { description } : {}),
   });
 }
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient } from '../../src/kube/client.ts';
 import { celViolations } from '../../src/schemas/cel.ts';
 import { API_VERSION, crdDefinitions } from '../../src/schemas/crds/definitions.ts';
-import { celCases } from '../support/cel-cases.ts';
+import { celCases, quantityCases, tenant } from '../support/cel-cases.ts';
 import { adminConfig, createTestNamespace, errorOf, kubeconfigPath } from '../support/e2e.ts';
 import { installKubeop } from '../support/operator.ts';
 
@@ -76,6 +76,23 @@ describe.skipIf(!kubeconfigPath)('CEL rules: the manager and the API server agre
       const err = await errorOf(send(kind, refuse, old));
       expect(err.code).toBe(422);
       expect(err.message).toContain(message);
+    },
+  );
+
+  it.each(quantityCases)(
+    'quantity %s as a tenant cpu quota: the API server answers %s',
+    async (q, verdict) => {
+      const spec = { ...tenant, quota: { cpu: q } };
+      expect(celViolations(def('Tenant').spec, spec).map((v) => v.message)).toEqual(
+        verdict === true ? [] : [verdict],
+      );
+      if (verdict === true) {
+        await send('Tenant', spec, undefined);
+      } else {
+        const err = await errorOf(send('Tenant', spec, undefined));
+        expect(err.code).toBe(422);
+        expect(err.message).toContain(verdict);
+      }
     },
   );
 });

@@ -498,6 +498,36 @@ describe.skipIf(!kubeconfigPath)('tenancy on the real API server', () => {
       }
     });
 
+    it('PL1-CC-FNS-1: a project with no quota gets a compute quota (cpu and memory, requests and limits)', async () => {
+      const rq = await admin.get({
+        apiVersion: 'v1',
+        kind: 'ResourceQuota',
+        name: 'kubeop-quota',
+        namespace: nsA,
+      });
+      expect((rq.spec as { hard: Record<string, string> }).hard).toMatchObject({
+        'requests.cpu': '8',
+        'requests.memory': '16Gi',
+        'limits.cpu': '16',
+        'limits.memory': '32Gi',
+      });
+      // The explicit opt-out: object counts only.
+      const free = `free-${suffix()}`;
+      await admin.apply(projectObj(free, a, { quota: { unlimitedCompute: true } }));
+      await readyProject(free);
+      const hard = (
+        await admin.get({
+          apiVersion: 'v1',
+          kind: 'ResourceQuota',
+          name: 'kubeop-quota',
+          namespace: projectNamespace(a, free),
+        })
+      ).spec as { hard: Record<string, string> };
+      expect(Object.keys(hard.hard).filter((k) => k.includes('cpu') || k.includes('memory'))).toEqual([]);
+      expect(hard.hard.pods).toBe('50');
+      await admin.delete({ apiVersion: API, kind: 'Project', name: free });
+    });
+
     it('PL1-CC-FNS-2: pods, services, secrets, configmaps and PVCs have object-count quotas', async () => {
       const rq = await admin.get({
         apiVersion: 'v1',

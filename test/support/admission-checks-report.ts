@@ -46,11 +46,16 @@ const CHECKS: Check[] = [
     check: 'block privilege escalation',
     by: 'Pod Security `restricted` + mutating defaults',
   },
-  { id: 'PL1-CC-FNS-1', check: 'every tenant namespace has a ResourceQuota', by: 'Project reconciler' },
+  {
+    id: 'PL1-CC-FNS-1',
+    check:
+      'every tenant namespace has a ResourceQuota, with cpu and memory (requests and limits) unless the project opts out',
+    by: 'Tenant reconciler; default `KUBEOP_PROJECT_QUOTA_*`',
+  },
   {
     id: 'PL1-CC-FNS-2',
     check: 'object-count quotas (pods, services, secrets, configmaps, PVCs)',
-    by: 'Project reconciler',
+    by: 'Tenant reconciler',
   },
   {
     id: 'PL1-CC-TI-1',

@@ -32,6 +32,21 @@ export const celCases: CelCase[] = [
   },
   {
     kind: 'Tenant',
+    message: 'must not be negative: quotas, limits and requests are amounts of 0 or more',
+    accept: { ...tenant, quota: { cpu: '0', memory: '+1Gi' } },
+    refuse: { ...tenant, quota: { cpu: '-16' } },
+    path: '/quota/cpu',
+  },
+  {
+    kind: 'Tenant',
+    message:
+      'must be at most 9223372036854775807m (about 9.2e15 units): Kubernetes counts resources in int64 milli-units',
+    accept: { ...tenant, quota: { cpu: '9223372036854775807m', memory: '8Pi' } },
+    refuse: { ...tenant, quota: { memory: '1e30' } },
+    path: '/quota/memory',
+  },
+  {
+    kind: 'Tenant',
     message: 'every egressCIDRs entry must be a CIDR such as 10.0.0.0/8',
     accept: { ...tenant, policy: { egressCIDRs: ['10.0.0.0/8', '2001:db8::/32'] } },
     refuse: { ...tenant, policy: { egressCIDRs: ['10.0.0.0/8', '10.0.0.0/33'] } },
@@ -172,4 +187,45 @@ export const celCases: CelCase[] = [
     refuse: { ...app, env: [{ name: 'A', value: '1', secretKeyRef: { name: 's', key: 'k' } }] },
     path: '/env',
   },
+];
+
+/**
+ * Quantities as a quota, limit or request, with what Kubernetes answers: `true` accepted, else the
+ * message of the refusal. The unit test checks the evaluator, the e2e test the real API server.
+ */
+const notQuantity = 'must be a Kubernetes quantity such as 500m, 2 or 4Gi';
+const negative = 'must not be negative: quotas, limits and requests are amounts of 0 or more';
+const tooLarge =
+  'must be at most 9223372036854775807m (about 9.2e15 units): Kubernetes counts resources in int64 milli-units';
+export const quantityCases: Array<[string, true | string]> = [
+  ['0', true],
+  ['500m', true],
+  ['1.5Gi', true],
+  ['+4k', true],
+  ['.5', true],
+  ['1e3', true],
+  ['1E-3', true],
+  ['100n', true],
+  ['8Pi', true],
+  ['9223372036854775807m', true],
+  ['9223372036854775', true],
+  ['-0', true],
+  ['-1', negative],
+  ['-16', negative],
+  ['-500m', negative],
+  ['-1Gi', negative],
+  ['-1e-3', negative],
+  ['9223372036854775808m', tooLarge],
+  ['9223372036854776', tooLarge],
+  ['9223372036854775808', tooLarge],
+  ['99999999999999999999999', tooLarge],
+  ['1e30', tooLarge],
+  ['8Ei', tooLarge],
+  ['lots', notQuantity],
+  ['1Gb', notQuantity],
+  ['1K', notQuantity],
+  ['1e', notQuantity],
+  ['--1', notQuantity],
+  ['1.5.5', notQuantity],
+  ['0x10', notQuantity],
 ];

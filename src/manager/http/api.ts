@@ -6,7 +6,7 @@ import type { Database } from '../../db/database.ts';
 import type { Logger } from '../../platform/logging.ts';
 import { authenticate } from '../access/authenticate.ts';
 import { createOidcAuthenticator, type OidcSettings } from '../access/oidc.ts';
-import { enforceCelRules, refuseUnstorableInput } from './common.ts';
+import { enforceCelRules, refuseRemovedFields, refuseUnstorableInput } from './common.ts';
 import type { ClusterAccess } from '../clusters/cluster-access.ts';
 import { clusterService } from '../clusters/service.ts';
 import { clusterRoutes } from '../clusters/routes.ts';
@@ -95,6 +95,7 @@ export async function registerManagerApi(app: FastifyInstance, opts: ManagerApiO
   });
 
   app.addHook('preValidation', refuseUnstorableInput);
+  app.addHook('preValidation', refuseRemovedFields);
   app.addHook('preHandler', enforceCelRules);
   app.addHook('preHandler', refuseAtTheDoor);
 

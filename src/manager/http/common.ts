@@ -86,6 +86,41 @@ export async function refuseUnstorableInput(req: FastifyRequest): Promise<void> 
 }
 
 /**
+ * Fields the API once accepted and no longer does, by route and JSON pointer, with what to do
+ * instead: a 400 that says so, instead of a bare "must NOT have additional properties".
+ */
+const removedFields: Array<{ routes: ReadonlySet<string>; path: readonly string[]; message: string }> = [
+  {
+    // One source of truth for a tenant's plan: the effective-dated plan assignments.
+    routes: new Set(['/v1/tenants', '/v1/tenants/:tenant']),
+    path: ['spec', 'billing'],
+    message: 'spec.billing was removed; assign the tenant a plan with PUT /v1/tenants/{tenant}/plan',
+  },
+];
+
+/** Refuses, before validation, a body that sets a field listed in removedFields. */
+export async function refuseRemovedFields(req: FastifyRequest): Promise<void> {
+  const url = req.routeOptions.url;
+  if (url === undefined || req.body === undefined) return;
+  const errors: Array<{ path: string; message: string }> = [];
+  for (const { routes, path, message } of removedFields) {
+    if (!routes.has(url)) continue;
+    let node: unknown = req.body;
+    for (const key of path) {
+      node =
+        node && typeof node === 'object' && Object.hasOwn(node, key)
+          ? (node as Record<string, unknown>)[key]
+          : undefined;
+    }
+    if (node !== undefined) errors.push({ path: `/${path.join('/')}`, message });
+  }
+  if (errors.length === 0) return;
+  throw new ApiError(400, 'KUBEOP_ERR_VALIDATION', errors.map((e) => `${e.path}: ${e.message}`).join('; '), {
+    errors,
+  });
+}
+
+/**
  * Refuses a body that breaks a CEL rule (`x-kubernetes-validations`) of its route's body schema, as
  * a 400 naming each rule's message — the same refusal the cluster would give later, but before a row
  * is stored. Runs after structural validation (a preHandler), so the rules see well-formed values.

@@ -48,7 +48,8 @@ export const crdDefinitions: CrdDefinition[] = [
     singular: 'tenant',
     shortNames: ['tn'],
     scope: 'Cluster',
-    description: 'A tenant: its owners, tenant-wide quota, policy and billing plan.',
+    description:
+      'A tenant: its owners, tenant-wide quota, project quota defaults and policy. Its billing plan is assigned through the manager API (`PUT /v1/tenants/{tenant}/plan`).',
     spec: TenantSpec,
     status: TenantStatus,
     printerColumns: [ready, { name: 'Projects', type: 'integer', jsonPath: '.status.projects' }, reason, age],

@@ -1,5 +1,13 @@
 import Type, { type Static } from 'typebox';
-import { Conditions, Dns1123Label, Quantity, StringEnum, StringMap, withRules } from '../kube-types.ts';
+import {
+  Conditions,
+  Count,
+  Dns1123Label,
+  Quantity,
+  StringEnum,
+  StringMap,
+  withRules,
+} from '../kube-types.ts';
 
 export const ProjectRole = StringEnum(['admin', 'edit', 'view'] as const, {
   description:
@@ -19,17 +27,23 @@ export const ProjectQuota = Type.Object(
     limitsCpu: Type.Optional(Quantity('CPU limits of all pods.')),
     limitsMemory: Type.Optional(Quantity('Memory limits of all pods.')),
     storage: Type.Optional(Quantity('Storage requested by persistent volume claims.')),
-    pods: Type.Optional(Type.Integer({ minimum: 0 })),
-    services: Type.Optional(Type.Integer({ minimum: 0 })),
-    loadBalancers: Type.Optional(Type.Integer({ minimum: 0 })),
-    nodePorts: Type.Optional(Type.Integer({ minimum: 0 })),
-    secrets: Type.Optional(Type.Integer({ minimum: 0 })),
-    configMaps: Type.Optional(Type.Integer({ minimum: 0 })),
-    persistentVolumeClaims: Type.Optional(Type.Integer({ minimum: 0 })),
+    pods: Type.Optional(Count()),
+    services: Type.Optional(Count()),
+    loadBalancers: Type.Optional(Count()),
+    nodePorts: Type.Optional(Count()),
+    secrets: Type.Optional(Count()),
+    configMaps: Type.Optional(Count()),
+    persistentVolumeClaims: Type.Optional(Count()),
+    unlimitedCompute: Type.Optional(
+      Type.Boolean({
+        description:
+          'Opt out of the default compute quota: cpu, memory, limitsCpu and limitsMemory left unset (and not limited by the tenant) get no quota, so the namespace may use a whole cluster. Default false: they get the tenant `spec.projectQuotaDefaults`, else the platform default (`KUBEOP_PROJECT_QUOTA_*`).',
+      }),
+    ),
   },
   {
     description:
-      "The project's ResourceQuota. Resources the tenant limits are allocated from the tenant quota; a resource left unset gets nothing of a tenant-limited resource.",
+      "The project's ResourceQuota. Resources the tenant limits are allocated from the tenant quota; a resource left unset gets nothing of a tenant-limited resource. Compute (cpu and memory requests and limits) left unset gets the tenant's `spec.projectQuotaDefaults`, else the platform default, unless `unlimitedCompute` is true.",
   },
 );
 

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { Conditions, Quantity, StringEnum, StringMap, withRules } from '../kube-types.ts';
+import { Conditions, Count, Quantity, StringEnum, StringMap, withRules } from '../kube-types.ts';
 
 export const Subject = Type.Object({
   kind: StringEnum(['User', 'Group'] as const, {
@@ -15,15 +15,26 @@ export const TenantQuota = Type.Object(
     cpu: Type.Optional(Quantity('CPU requests summed over every namespace of the tenant.')),
     memory: Type.Optional(Quantity('Memory requests summed over every namespace of the tenant.')),
     storage: Type.Optional(Quantity('Persistent volume claim storage requested over every namespace.')),
-    pods: Type.Optional(
-      Type.Integer({ minimum: 0, description: 'Pods over every namespace of the tenant.' }),
-    ),
-    services: Type.Optional(Type.Integer({ minimum: 0, description: 'Services over every namespace.' })),
-    loadBalancers: Type.Optional(Type.Integer({ minimum: 0, description: 'Services of type LoadBalancer.' })),
+    pods: Type.Optional(Count('Pods over every namespace of the tenant.')),
+    services: Type.Optional(Count('Services over every namespace.')),
+    loadBalancers: Type.Optional(Count('Services of type LoadBalancer.')),
   },
   {
     description:
       'Tenant-wide limits. Each project is allocated a share (its spec.quota); allocations never add up to more than these limits, so usage cannot either.',
+  },
+);
+
+export const ProjectQuotaDefaults = Type.Object(
+  {
+    cpu: Type.Optional(Quantity('CPU requests of a project namespace.')),
+    memory: Type.Optional(Quantity('Memory requests of a project namespace.')),
+    limitsCpu: Type.Optional(Quantity('CPU limits of a project namespace.')),
+    limitsMemory: Type.Optional(Quantity('Memory limits of a project namespace.')),
+  },
+  {
+    description:
+      "The compute quota of each of the tenant's projects that sets none in its spec.quota, field by field over the platform default (`KUBEOP_PROJECT_QUOTA_*`). Applies to resources the tenant does not limit itself; a project opts out with spec.quota.unlimitedCompute.",
   },
 );
 
@@ -68,20 +79,22 @@ export const TenantPolicy = Type.Object({
 });
 
 export const TenantSpec = withRules(
-  Type.Object({
-    owners: Type.Array(Subject, {
-      minItems: 1,
-      maxItems: 64,
-      description: 'Users and groups who administer the tenant (tenant-admin).',
-    }),
-    quota: Type.Optional(TenantQuota),
-    policy: Type.Optional(TenantPolicy),
-    billing: Type.Optional(
-      Type.Object({
-        planRef: Type.String({ minLength: 1, maxLength: 253, description: 'Billing plan name.' }),
+  Type.Object(
+    {
+      owners: Type.Array(Subject, {
+        minItems: 1,
+        maxItems: 64,
+        description: 'Users and groups who administer the tenant (tenant-admin).',
       }),
-    ),
-  }),
+      quota: Type.Optional(TenantQuota),
+      projectQuotaDefaults: Type.Optional(ProjectQuotaDefaults),
+      policy: Type.Optional(TenantPolicy),
+    },
+    {
+      description:
+        'What a tenant is. Its billing plan is not part of it: the manager API assigns plans with effective dates (`PUT /v1/tenants/{tenant}/plan`). `spec.billing.planRef`, accepted and ignored by earlier v1alpha1 builds, was removed.',
+    },
+  ),
   [
     {
       rule: 'self.owners.all(o, self.owners.exists_one(p, p.kind == o.kind && p.name == o.name))',

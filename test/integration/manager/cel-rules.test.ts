@@ -1,10 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { drivers, type TestDatabase } from '../../support/databases.ts';
 import { bearer, managerApi } from '../../support/manager.ts';
+import { crdDefinitions } from '../../../src/schemas/crds/definitions.ts';
 
 const owner = { kind: 'User', name: 'alice' };
 const image = { source: { image: { ref: 'nginx:1.27' } } };
+const negative = 'must not be negative: quotas, limits and requests are amounts of 0 or more';
+const tooLarge =
+  'must be at most 9223372036854775807m (about 9.2e15 units): Kubernetes counts resources in int64 milli-units';
 
 /** The API refuses what the CRDs' CEL rules refuse, before a row or an outbox entry is written. */
 describe.each(drivers)('CEL rules enforced by the manager API on $name', ({ open }) => {
@@ -94,6 +99,30 @@ describe.each(drivers)('CEL rules enforced by the manager API on $name', ({ open
       { spec: { ...image, resources: { limits: { cpu: 'lots' } } } },
       { path: '/spec/resources/limits/cpu', message: 'must be a Kubernetes quantity such as 500m, 2 or 4Gi' },
     ],
+    [
+      'POST',
+      '/v1/tenants',
+      { name: 'negative', spec: { owners: [owner], quota: { cpu: '-16' } } },
+      { path: '/spec/quota/cpu', message: negative },
+    ],
+    [
+      'PUT',
+      '/v1/tenants/acme/projects/web',
+      { spec: { quota: { memory: '1e30' } } },
+      { path: '/spec/quota/memory', message: tooLarge },
+    ],
+    [
+      'PUT',
+      '/v1/tenants/acme/projects/web',
+      { spec: { limits: { max: { cpu: '-1' } } } },
+      { path: '/spec/limits/max/cpu', message: negative },
+    ],
+    [
+      'PUT',
+      '/v1/tenants/acme/projects/web/apps/site',
+      { spec: { ...image, resources: { requests: { memory: '9223372036854775808' } } } },
+      { path: '/spec/resources/requests/memory', message: tooLarge },
+    ],
   ] as const)(
     '%s %s refuses a spec breaking a rule with a 400 naming it, storing nothing',
     async (method, url, payload, error) => {
@@ -105,6 +134,49 @@ describe.each(drivers)('CEL rules enforced by the manager API on $name', ({ open
       expect(body.code).toBe('KUBEOP_ERR_VALIDATION');
       expect(body.errors).toContainEqual(error);
       expect(body.detail).toContain(error.message);
+      expect(await rows()).toBe(before);
+    },
+  );
+
+  it.each([
+    ['POST', '/v1/tenants', { name: 'huge', spec: { owners: [owner], quota: { pods: 1e30 } } }, 'pods'],
+    [
+      'POST',
+      '/v1/tenants',
+      { name: 'minus', spec: { owners: [owner], quota: { services: -16 } } },
+      'services',
+    ],
+    ['PUT', '/v1/tenants/acme/projects/web', { spec: { quota: { secrets: 2 ** 63 } } }, 'secrets'],
+  ] as const)(
+    '%s %s refuses a count out of range with a 400 naming it, storing nothing',
+    async (method, url, payload, field) => {
+      const before = await rows();
+      const res = await app.inject({ method, url, headers: admin, payload });
+      expect(res.statusCode).toBe(400);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(JSON.stringify(res.json())).toContain(`/spec/quota/${field}`);
+      expect(await rows()).toBe(before);
+    },
+  );
+
+  it.each([
+    ['POST', '/v1/tenants', { name: 'billed', spec: { owners: [owner], billing: { planRef: 'gold' } } }],
+    ['PUT', '/v1/tenants/acme', { spec: { owners: [owner], billing: { planRef: 'gold' } } }],
+    ['PUT', '/v1/tenants/acme', { spec: { owners: [owner], billing: {} } }],
+  ] as const)(
+    '%s %s refuses spec.billing (removed: PUT /v1/tenants/{tenant}/plan assigns plans) with a 400, storing nothing',
+    async (method, url, payload) => {
+      const before = await rows();
+      const res = await app.inject({ method, url, headers: admin, payload });
+      expect(res.statusCode).toBe(400);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      const body = res.json() as { code: string; detail: string; errors: unknown[] };
+      expect(body.code).toBe('KUBEOP_ERR_VALIDATION');
+      expect(body.errors).toContainEqual({
+        path: '/spec/billing',
+        message: 'spec.billing was removed; assign the tenant a plan with PUT /v1/tenants/{tenant}/plan',
+      });
+      expect(body.detail).toContain('PUT /v1/tenants/{tenant}/plan');
       expect(await rows()).toBe(before);
     },
   );
@@ -123,5 +195,18 @@ describe.each(drivers)('CEL rules enforced by the manager API on $name', ({ open
       },
     });
     expect(res.statusCode).toBe(200);
+  });
+});
+
+describe('Tenant billing: one source of truth', () => {
+  it('the Tenant CRD has no spec.billing (plans are assigned with PUT /v1/tenants/{tenant}/plan)', () => {
+    const spec = crdDefinitions.find((d) => d.kind === 'Tenant')!.spec as { properties: object };
+    expect(Object.keys(spec.properties)).not.toContain('billing');
+    const yaml = readFileSync(
+      new URL('../../../deploy/crds/tenants.paas.kubeop.io.yaml', import.meta.url),
+      'utf8',
+    );
+    expect(yaml).not.toMatch(/^\s+planRef:/m);
+    expect(yaml).not.toMatch(/^\s+billing:/m);
   });
 });

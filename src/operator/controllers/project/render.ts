@@ -1,5 +1,6 @@
 import { LABEL_MANAGED_BY, LABEL_PROJECT, LABEL_TENANT, MANAGED_BY } from '../../../domain/naming.ts';
 import { cpuMemory, DEFAULT_CONTAINER_LIMITS } from '../../../domain/limits.ts';
+import type { ComputeQuota } from '../../../domain/quota.ts';
 import type { Project, Tenant } from '../../../schemas/crds/types.ts';
 import type { KubeObject } from '../../../schemas/kube-object.ts';
 import { DEPLOYER, renderRoles, ROLE_NAMES } from './rbac.ts';
@@ -8,6 +9,11 @@ import { DEPLOYER, renderRoles, ROLE_NAMES } from './rbac.ts';
 export interface ProjectRenderOptions {
   /** Namespace of the ingress controller, allowed to reach every project's pods. */
   ingressNamespace: string;
+  /**
+   * Platform default compute quota of a project namespace (`KUBEOP_PROJECT_QUOTA_*`); a field left
+   * out has none. Unset: DEFAULT_PROJECT_COMPUTE_QUOTA.
+   */
+  projectComputeQuota?: ComputeQuota;
 }
 
 /** Container defaults when a project sets no `limits`; see src/domain/limits.ts. */

@@ -1,7 +1,12 @@
 import { setCondition } from '../../../domain/conditions.ts';
 import { LABEL_PROJECT, LABEL_TENANT, projectNamespace } from '../../../domain/naming.ts';
 import { formatQuantity } from '../../../domain/quantity.ts';
-import { parseResourceList, quotaToResources } from '../../../domain/quota.ts';
+import {
+  type ComputeQuota,
+  defaultComputeQuota,
+  parseResourceList,
+  quotaToResources,
+} from '../../../domain/quota.ts';
 import { allocateTenantQuota, type ProjectQuotaState } from '../../../domain/tenant-quota.ts';
 import { isSubset, withoutEmptyCollections } from '../../../kube/compare.ts';
 import type { KubeClient } from '../../../kube/client.ts';
@@ -22,6 +27,8 @@ export interface TenantReconcilerDeps {
   namespaces: Store;
   events: EventRecorder;
   logger: Logger;
+  /** Platform default compute quota of project namespaces (see defaultComputeQuota). */
+  computeQuota: ComputeQuota;
   now?: () => Date;
 }
 
@@ -100,7 +107,13 @@ export function tenantReconciler(deps: TenantReconcilerDeps): (key: string) => P
         name: p.metadata.name,
         createdAt: p.metadata.creationTimestamp ?? '',
         // A project on its way out keeps what it holds until its namespace is gone, and asks for no more.
-        requested: p.metadata.deletionTimestamp ? hard : requestedResources(p, limited),
+        requested: p.metadata.deletionTimestamp
+          ? hard
+          : requestedResources(
+              p,
+              limited,
+              defaultComputeQuota(deps.computeQuota, tenant.spec.projectQuotaDefaults, p.spec.quota),
+            ),
         hard,
         used: parseResourceList(q?.status?.used),
       };

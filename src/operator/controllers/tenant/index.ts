@@ -2,6 +2,7 @@ import { LABEL_TENANT } from '../../../domain/naming.ts';
 import type { Project, Tenant } from '../../../schemas/crds/types.ts';
 import { ControllerBuilder, type ControllerDeclaration } from '../../runtime/builder.ts';
 import type { ControllerDeps } from '../deps.ts';
+import { type ComputeQuota, DEFAULT_PROJECT_COMPUTE_QUOTA } from '../../../domain/quota.ts';
 import {
   byTenant,
   INDEX_TENANT,
@@ -17,7 +18,10 @@ import { tenantReconciler } from './controller.ts';
  * The Tenant controller and what it watches: its Projects (their quota requests and count), and the
  * namespaces and ResourceQuotas of its projects (labelled with the tenant), whose usage it reports.
  */
-export function tenantController(deps: ControllerDeps): ControllerDeclaration {
+export function tenantController(
+  deps: ControllerDeps,
+  computeQuota: ComputeQuota = DEFAULT_PROJECT_COMPUTE_QUOTA,
+): ControllerDeclaration {
   const tenants = deps.informer<Tenant>(TENANTS);
   const projects = deps.informer<Project>(PROJECTS);
   projects.addIndex(INDEX_TENANT, byTenant);
@@ -35,6 +39,7 @@ export function tenantController(deps: ControllerDeps): ControllerDeclaration {
         namespaces,
         events: deps.events,
         logger: deps.logger.child({ controller: 'tenant' }),
+        computeQuota,
       }),
     );
 }

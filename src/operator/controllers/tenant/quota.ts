@@ -8,17 +8,19 @@ export const QUOTA_NAME = 'kubeop-quota';
 export const ANNOTATION_QUOTA_DENIED = 'paas.kubeop.io/quota-denied';
 
 /**
- * What a project asks for, by ResourceQuota resource: its spec, plus the default object counts for
- * counts it leaves unset — except resources the tenant limits, which come only from the spec (unset
- * means nothing of it is allocated).
+ * What a project asks for, by ResourceQuota resource: its spec, plus the default object counts and
+ * the default compute quota (`computeDefaults`, see defaultComputeQuota) for what it leaves unset —
+ * except resources the tenant limits, which come only from the spec (unset means nothing of it is
+ * allocated). So no project namespace is ever without a cpu and memory quota unless it opts out.
  */
 export function requestedResources(
   project: Project,
   tenantLimited: ReadonlySet<string>,
+  computeDefaults: Record<string, bigint>,
 ): Record<string, bigint> {
   const spec = quotaToResources(project.spec.quota);
   const out: Record<string, bigint> = {};
-  for (const [name, value] of Object.entries(defaultProjectCounts))
+  for (const [name, value] of Object.entries({ ...defaultProjectCounts, ...computeDefaults }))
     if (!tenantLimited.has(name)) out[name] = value;
   return { ...out, ...spec };
 }
