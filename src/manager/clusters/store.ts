@@ -56,13 +56,7 @@ export async function listClusters(
 
 export async function insertCluster(
   q: Queryable,
-  c: {
-    id: string;
-    name: string;
-    server: string;
-    sealedKubeconfig: string | null;
-    isDefault: boolean;
-    labels: Record<string, string>;
+  c: Pick<ClusterRow, 'id' | 'name' | 'server' | 'sealedKubeconfig' | 'isDefault' | 'labels'> & {
     serverVersion?: string | null;
     checked?: boolean;
   },

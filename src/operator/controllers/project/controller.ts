@@ -165,22 +165,25 @@ export function projectReconciler(deps: ProjectReconcilerDeps): (key: string) =>
     });
   };
 
+  /** Status only: the project cannot be brought to its desired state yet, and why. */
+  const notReady = (project: Project, reason: string, message: string) =>
+    writeStatus(project, {
+      ...project.status,
+      observedGeneration: project.metadata.generation ?? 0,
+      conditions: ready(project, 'False', reason, message),
+    });
+
   async function applyProject(project: Project, namespace: string): Promise<Result> {
     const tenantName = project.spec.tenantRef.name;
     const tenant = deps.tenants.get(tenantName);
     if (!tenant || tenant.metadata.deletionTimestamp) {
-      await writeStatus(project, {
-        ...project.status,
-        observedGeneration: project.metadata.generation ?? 0,
-        conditions: ready(
-          project,
-          'False',
-          'TenantNotFound',
-          tenant
-            ? `tenant ${tenantName} is being deleted`
-            : `tenant ${tenantName} does not exist; create it or fix spec.tenantRef`,
-        ),
-      });
+      await notReady(
+        project,
+        'TenantNotFound',
+        tenant
+          ? `tenant ${tenantName} is being deleted`
+          : `tenant ${tenantName} does not exist; create it or fix spec.tenantRef`,
+      );
       return { requeueAfterMs: 30_000 };
     }
 
@@ -190,16 +193,11 @@ export function projectReconciler(deps: ProjectReconcilerDeps): (key: string) =>
       existing &&
       (labels[LABEL_TENANT] !== tenantName || labels[LABEL_PROJECT] !== project.metadata.name)
     ) {
-      await writeStatus(project, {
-        ...project.status,
-        observedGeneration: project.metadata.generation ?? 0,
-        conditions: ready(
-          project,
-          'False',
-          'NamespaceConflict',
-          `namespace ${namespace} exists and does not belong to this project; kubeOP will not take it over`,
-        ),
-      });
+      await notReady(
+        project,
+        'NamespaceConflict',
+        `namespace ${namespace} exists and does not belong to this project; kubeOP will not take it over`,
+      );
       return { requeueAfterMs: 60_000 };
     }
 
