@@ -1,16 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import ajvFormats from 'ajv-formats';
-import Fastify, {
-  LogController,
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyServerOptions,
-} from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from './logging.ts';
 import { frameworkErrorHandler, installProblemHandlers } from './problem.ts';
 import type { HealthChecks } from './health.ts';
 import { statusClass, type ServiceMetrics } from './metrics.ts';
 import type { VersionInfo } from './version.ts';
+import { requestValidatorCompiler } from './validation.ts';
 
 export interface ServiceServerDeps {
   logger: Logger;
@@ -44,27 +39,10 @@ export function createServiceServer(deps: ServiceServerDeps): FastifyInstance {
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     frameworkErrors: frameworkErrorHandler,
-    ajv: {
-      // Schemas carry Kubernetes extensions (x-kubernetes-*), which are not validation keywords.
-      // Unknown properties are refused (where a schema closes an object), never silently dropped;
-      // every violation is reported, not just the first.
-      customOptions: {
-        strict: false,
-        removeAdditional: false,
-        allErrors: true,
-        coerceTypes: 'array',
-        useDefaults: true,
-      },
-      // ajv-formats is CommonJS: its default export is the plugin function.
-      plugins: [
-        ajvFormats as unknown as NonNullable<FastifyServerOptions['ajv']>['plugins'] extends
-          (infer P)[] | undefined
-          ? P
-          : never,
-      ],
-    },
   });
 
+  // Bodies are validated as sent, path, query and headers coerced from text (validation.ts).
+  app.setValidatorCompiler(requestValidatorCompiler());
   installProblemHandlers(app);
 
   app.addHook('onRequest', async (req, reply) => {
