@@ -5,6 +5,7 @@ import { frameworkErrorHandler, installProblemHandlers } from './problem.ts';
 import type { HealthChecks } from './health.ts';
 import { statusClass, type ServiceMetrics } from './metrics.ts';
 import type { VersionInfo } from './version.ts';
+import { recordRoutes } from './public-routes.ts';
 import { requestValidatorCompiler } from './validation.ts';
 
 export interface ServiceServerDeps {
@@ -41,6 +42,7 @@ export function createServiceServer(deps: ServiceServerDeps): FastifyInstance {
     frameworkErrors: frameworkErrorHandler,
   });
 
+  recordRoutes(app);
   // Bodies are validated as sent, path, query and headers coerced from text (validation.ts).
   app.setValidatorCompiler(requestValidatorCompiler());
   installProblemHandlers(app);
@@ -69,19 +71,19 @@ export function createServiceServer(deps: ServiceServerDeps): FastifyInstance {
     );
   });
 
-  app.get('/healthz', async (_req, reply) => {
+  app.get('/healthz', { config: { public: true } }, async (_req, reply) => {
     const report = await deps.health.live();
     return reply.code(report.status === 'ok' ? 200 : 503).send(report);
   });
 
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/readyz', { config: { public: true } }, async (_req, reply) => {
     const report = await deps.health.ready();
     return reply.code(report.status === 'ok' ? 200 : 503).send(report);
   });
 
-  app.get('/version', async () => deps.version);
+  app.get('/version', { config: { public: true } }, async () => deps.version);
 
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', { config: { public: true } }, async (_req, reply) => {
     reply.header('content-type', deps.metrics.registry.contentType);
     return deps.metrics.registry.metrics();
   });

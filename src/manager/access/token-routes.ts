@@ -27,6 +27,7 @@ export function tokenRoutes(app: FastifyInstance, svc: ManagerService, db: Datab
   r.post(
     '/v1/tokens',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'token.create',
         tags: ['tokens'],
@@ -84,6 +85,7 @@ export function tokenRoutes(app: FastifyInstance, svc: ManagerService, db: Datab
   r.get(
     '/v1/tokens',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'token.list',
         tags: ['tokens'],
@@ -103,6 +105,7 @@ export function tokenRoutes(app: FastifyInstance, svc: ManagerService, db: Datab
   r.delete(
     '/v1/tokens/:id',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'token.revoke',
         tags: ['tokens'],
@@ -148,6 +151,7 @@ export function tokenRoutes(app: FastifyInstance, svc: ManagerService, db: Datab
   r.get(
     '/v1/audit',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'audit.read',
         tags: ['audit'],
