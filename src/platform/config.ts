@@ -247,6 +247,7 @@ export const ConfigSchema = Type.Object({
     Type.String({
       description:
         'The first platform-admin API token (`kop_` + 32–128 base64url characters). Unset: on first start the manager generates one and prints it once to standard error.',
+      'x-kubeop-format': 'api-token',
       secret: true,
     }),
   ),
@@ -447,7 +448,13 @@ export function configVariables(): Array<{
   }));
 }
 
+/** What kubeOP generates or an operator may supply as an API token (manager/access/tokens.ts). */
+export const API_TOKEN_PATTERN = /^kop_[A-Za-z0-9_-]{32,128}$/;
+export const API_TOKEN_EXPECTED =
+  'expected "kop_" followed by 32 to 128 base64url characters (A-Z, a-z, 0-9, "_", "-"), for example kop_$(openssl rand -hex 24)';
+
 const formatChecks: Record<string, (value: string) => string | undefined> = {
+  'api-token': (v) => (API_TOKEN_PATTERN.test(v) ? undefined : API_TOKEN_EXPECTED),
   'listen-address': (v) =>
     parseListenAddress(v) ? undefined : 'expected host:port, for example 127.0.0.1:8080 or [::1]:8080',
   'https-url': (v) => {
