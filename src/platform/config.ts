@@ -256,7 +256,7 @@ export const ConfigSchema = Type.Object({
     maximum: 1_000_000,
     default: 600,
     description:
-      'Manager API requests per minute per token (per client address before authentication); beyond it, 429.',
+      'Manager API requests per minute per token, and per client address for requests without a valid token; every request counts, including those refused by validation. Beyond it, 429. Probes, `/metrics`, `/version` and the API document are not limited.',
   }),
   KUBEOP_OIDC_ISSUER: Type.Optional(
     Type.String({

@@ -24,7 +24,7 @@ import { managerService } from '../tenancy/service.ts';
 export interface ManagerApiOptions {
   db: Database;
   logger: Logger;
-  /** Requests per minute per token (per client address before authentication). */
+  /** Requests per minute per token, or per client address without a valid token. */
   rateLimitPerMinute: number;
   version: string;
   /** Optional OIDC sign-in (bearer JWTs of one issuer); API tokens keep working beside it. */
@@ -89,17 +89,28 @@ export async function registerManagerApi(app: FastifyInstance, opts: ManagerApiO
   });
 
   const oidc = opts.oidc ? createOidcAuthenticator(opts.oidc) : undefined;
-  // Keyed on the route the request reached, not its raw path (`/%761/tenants` is `/v1/tenants`).
+  // Authentication is keyed on the route the request reached, not its raw path (`/%761/tenants` is
+  // `/v1/tenants`). A failure is held until preParsing, so the rate limit (a route-level onRequest
+  // hook, after this one) counts the request first: requests without a valid token are limited per
+  // client address, and every request counts, whatever validation later says of it.
+  const authFailures = new WeakMap<object, unknown>();
   app.addHook('onRequest', async (req) => {
     if (isPublic(req)) return;
-    req.principal = await authenticate(opts.db, req.headers.authorization, oidc);
+    try {
+      req.principal = await authenticate(opts.db, req.headers.authorization, oidc);
+    } catch (err) {
+      authFailures.set(req, err);
+    }
+  });
+  app.addHook('preParsing', async (req) => {
+    if (authFailures.has(req)) throw authFailures.get(req);
   });
   await app.register(rateLimit, {
-    hook: 'preHandler',
+    hook: 'onRequest',
     max: opts.rateLimitPerMinute,
     timeWindow: 60_000,
-    keyGenerator: (req) => req.principal?.tokenId ?? req.principal?.actor ?? req.ip,
-    allowList: (req) => isPublic(req),
+    keyGenerator: (req) => req.principal?.tokenId ?? req.principal?.actor ?? `address:${req.ip}`,
+    allowList: (req) => req.routeOptions.config.public === true,
     errorResponseBuilder: (_req, ctx) => ({
       statusCode: 429,
       code: 'KUBEOP_ERR_RATE_LIMITED',
