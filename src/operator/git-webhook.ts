@@ -77,7 +77,8 @@ export function registerGitWebhook(app: FastifyInstance, opts: GitWebhookOptions
       { parseAs: 'buffer', bodyLimit: 8 * 1024 * 1024 },
       (_req, body, done) => done(null, body),
     );
-    scope.post(GIT_WEBHOOK_PATH, async (req, reply) => {
+    // Public: no bearer token; the body's HMAC signature is its authentication.
+    scope.post(GIT_WEBHOOK_PATH, { config: { public: true } }, async (req, reply) => {
       const body = req.body instanceof Buffer ? req.body : Buffer.alloc(0);
       const header = req.headers['x-hub-signature-256'] ?? req.headers['x-gitea-signature'];
       if (!verifySignature(body, typeof header === 'string' ? header : undefined, opts.secret)) {

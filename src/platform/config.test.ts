@@ -62,6 +62,17 @@ describe('loadConfig', () => {
     expect(projectComputeQuota(config)).toEqual({ cpu: '2', memory: '16Gi', limitsMemory: '32Gi' });
   });
 
+  it('a malformed KUBEOP_BOOTSTRAP_TOKEN is a ConfigError that hides the value', () => {
+    for (const token of ['short', 'kop_tooShort', 'kop_' + 'a'.repeat(129), 'kop_' + '!'.repeat(40)]) {
+      expect(() => loadConfig({ KUBEOP_BOOTSTRAP_TOKEN: token })).toThrow(ConfigError);
+      expect(() => loadConfig({ KUBEOP_BOOTSTRAP_TOKEN: token })).toThrow(
+        'KUBEOP_BOOTSTRAP_TOKEN=(value hidden) is invalid: expected "kop_" followed by 32 to 128',
+      );
+    }
+    const good = 'kop_' + 'a'.repeat(48);
+    expect(loadConfig({ KUBEOP_BOOTSTRAP_TOKEN: good }).config.KUBEOP_BOOTSTRAP_TOKEN).toBe(good);
+  });
+
   it('reports unknown KUBEOP_ variables so typos are visible', () => {
     const { unknown } = loadConfig({ KUBEOP_HTTP_ADRR: 'x', PATH: '/bin' });
     expect(unknown).toEqual(['KUBEOP_HTTP_ADRR']);

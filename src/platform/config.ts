@@ -281,6 +281,7 @@ export const ConfigSchema = Type.Object({
     Type.String({
       description:
         'The first platform-admin API token (`kop_` + 32–128 base64url characters). Unset: on first start the manager generates one and prints it once to standard error.',
+      'x-kubeop-format': 'api-token',
       secret: true,
     }),
   ),
@@ -289,7 +290,7 @@ export const ConfigSchema = Type.Object({
     maximum: 1_000_000,
     default: 600,
     description:
-      'Manager API requests per minute per token (per client address before authentication); beyond it, 429.',
+      'Manager API requests per minute per token, and per client address for requests without a valid token; every request counts, including those refused by validation. Beyond it, 429. Probes, `/metrics`, `/version` and the API document are not limited.',
   }),
   KUBEOP_OIDC_ISSUER: Type.Optional(
     Type.String({
@@ -481,7 +482,13 @@ export function configVariables(): Array<{
   }));
 }
 
+/** What kubeOP generates or an operator may supply as an API token (manager/access/tokens.ts). */
+export const API_TOKEN_PATTERN = /^kop_[A-Za-z0-9_-]{32,128}$/;
+export const API_TOKEN_EXPECTED =
+  'expected "kop_" followed by 32 to 128 base64url characters (A-Z, a-z, 0-9, "_", "-"), for example kop_$(openssl rand -hex 24)';
+
 const formatChecks: Record<string, (value: string) => string | undefined> = {
+  'api-token': (v) => (API_TOKEN_PATTERN.test(v) ? undefined : API_TOKEN_EXPECTED),
   'listen-address': (v) =>
     parseListenAddress(v) ? undefined : 'expected host:port, for example 127.0.0.1:8080 or [::1]:8080',
   'https-url': (v) => {

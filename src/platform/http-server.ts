@@ -1,16 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import ajvFormats from 'ajv-formats';
-import Fastify, {
-  LogController,
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyServerOptions,
-} from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from './logging.ts';
 import { frameworkErrorHandler, installProblemHandlers } from './problem.ts';
 import type { HealthChecks } from './health.ts';
 import { statusClass, type ServiceMetrics } from './metrics.ts';
 import type { VersionInfo } from './version.ts';
+import { recordRoutes } from './public-routes.ts';
+import { requestValidatorCompiler } from './validation.ts';
 
 export interface ServiceServerDeps {
   logger: Logger;
@@ -44,27 +40,11 @@ export function createServiceServer(deps: ServiceServerDeps): FastifyInstance {
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     frameworkErrors: frameworkErrorHandler,
-    ajv: {
-      // Schemas carry Kubernetes extensions (x-kubernetes-*), which are not validation keywords.
-      // Unknown properties are refused (where a schema closes an object), never silently dropped;
-      // every violation is reported, not just the first.
-      customOptions: {
-        strict: false,
-        removeAdditional: false,
-        allErrors: true,
-        coerceTypes: 'array',
-        useDefaults: true,
-      },
-      // ajv-formats is CommonJS: its default export is the plugin function.
-      plugins: [
-        ajvFormats as unknown as NonNullable<FastifyServerOptions['ajv']>['plugins'] extends
-          (infer P)[] | undefined
-          ? P
-          : never,
-      ],
-    },
   });
 
+  recordRoutes(app);
+  // Bodies are validated as sent, path, query and headers coerced from text (validation.ts).
+  app.setValidatorCompiler(requestValidatorCompiler());
   installProblemHandlers(app);
 
   app.addHook('onRequest', async (req, reply) => {
@@ -91,21 +71,21 @@ export function createServiceServer(deps: ServiceServerDeps): FastifyInstance {
     );
   });
 
-  app.get('/healthz', async (_req, reply) => {
+  app.get('/healthz', { config: { public: true } }, async (_req, reply) => {
     const report = await deps.health.live();
     // Degraded is still ready: the process serves, and the body says what is impaired and why.
     return reply.code(report.status === 'failing' ? 503 : 200).send(report);
   });
 
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/readyz', { config: { public: true } }, async (_req, reply) => {
     const report = await deps.health.ready();
     // Degraded is still ready: the process serves, and the body says what is impaired and why.
     return reply.code(report.status === 'failing' ? 503 : 200).send(report);
   });
 
-  app.get('/version', async () => deps.version);
+  app.get('/version', { config: { public: true } }, async () => deps.version);
 
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', { config: { public: true } }, async (_req, reply) => {
     reply.header('content-type', deps.metrics.registry.contentType);
     return deps.metrics.registry.metrics();
   });

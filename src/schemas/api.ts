@@ -117,7 +117,12 @@ export const CreateToken = Type.Object({
   tenant: Type.Optional(Name),
   project: Type.Optional(Name),
   expiresInSeconds: Type.Optional(
-    Type.Integer({ minimum: 60, maximum: 31_536_000, description: 'Default: never expires.' }),
+    Type.Integer({
+      minimum: 60,
+      maximum: 31_536_000,
+      description:
+        'Default: never expires. At most the caller’s own remaining lifetime when its credentials expire (KUBEOP_ERR_TOKEN_EXPIRY).',
+    }),
   ),
 });
 export const CreatedToken = Type.Object({

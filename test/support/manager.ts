@@ -18,6 +18,8 @@ export async function managerApi(
     rateLimitPerMinute?: number;
     oidc?: OidcSettings;
     clusters?: ManagerApiOptions['clusters'];
+    /** Routes of other components sharing the server, as under `kubeop all` (registered first). */
+    beside?: (app: FastifyInstance) => void;
   } = {},
 ): Promise<{ app: FastifyInstance; adminToken: string }> {
   await migrate(db, migrations);
@@ -32,6 +34,7 @@ export async function managerApi(
     metrics: createServiceMetrics(),
     version: { service: 'manager', version: 'test', gitCommit: 'test', buildDate: 'test' },
   });
+  opts.beside?.(app);
   let adminToken = '';
   await ensureBootstrapToken(db, undefined, (t) => (adminToken = t));
   await registerManagerApi(app, {

@@ -28,6 +28,7 @@ export async function authenticate(
         role: row.role,
         ...(row.tenant ? { tenant: row.tenant } : {}),
         ...(row.project ? { project: row.project } : {}),
+        ...(row.expiresAt ? { expiresAt: row.expiresAt } : {}),
       };
     }
   }

@@ -1,4 +1,5 @@
 import type { Database } from '../../db/database.ts';
+import { API_TOKEN_EXPECTED, ConfigError } from '../../platform/config.ts';
 import { generateToken, hashToken, looksLikeApiToken } from './tokens.ts';
 import { countPlatformAdmins, insertToken } from './token-store.ts';
 
@@ -15,7 +16,11 @@ export async function ensureBootstrapToken(
 ): Promise<'given' | 'generated' | 'exists'> {
   if (given) {
     if (!looksLikeApiToken(given)) {
-      throw new Error('KUBEOP_BOOTSTRAP_TOKEN must be "kop_" followed by 32 to 128 base64url characters');
+      // A configuration error (exit 2), like every other bad variable; loadConfig already checks it.
+      throw new ConfigError(
+        'KUBEOP_BOOTSTRAP_TOKEN',
+        `KUBEOP_BOOTSTRAP_TOKEN=(value hidden) is invalid: ${API_TOKEN_EXPECTED}`,
+      );
     }
     await db.transaction(async (tx) => {
       // Replicas starting together with the same token would both insert it without the lock.

@@ -46,6 +46,8 @@ describe('OIDC authenticator', () => {
       actor: 'oidc:u-1',
       role: 'tenant-admin',
       tenant: 'acme',
+      // The JWT's `exp` (5 minutes by default): tokens minted with it end no later.
+      expiresAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/),
     });
     const editor = await idp.sign({ groups: ['web-devs'] }, { kid: 'ec-1' });
     expect(await oidc.authenticate(editor)).toMatchObject({

@@ -188,6 +188,8 @@ export function createOidcAuthenticator(settings: OidcSettings): OidcAuthenticat
         role: grant.role,
         ...(grant.tenant ? { tenant: grant.tenant } : {}),
         ...(grant.project ? { project: grant.project } : {}),
+        // `exp` is a required claim, checked by jwtVerify: tokens minted with this JWT end with it.
+        ...(typeof payload.exp === 'number' ? { expiresAt: new Date(payload.exp * 1000).toISOString() } : {}),
       };
     },
   };

@@ -27,4 +27,6 @@ export interface Principal {
   role: Role;
   tenant?: string;
   project?: string;
+  /** When the credentials stop working (RFC 3339); absent when they never expire. */
+  expiresAt?: string;
 }

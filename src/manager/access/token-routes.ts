@@ -13,6 +13,7 @@ import {
 import { authorize } from './authorize.ts';
 import { confinement, decide, mayGrant, scopeOfRole } from './policy.ts';
 import { generateToken, hashToken } from './tokens.ts';
+import { mintedTokenExpiry } from './token-expiry.ts';
 import { badRequest, forbidden, notFound } from '../http/errors.ts';
 import type { ManagerService } from '../tenancy/service.ts';
 import { appendAudit, listAudit } from './audit-store.ts';
@@ -26,6 +27,7 @@ export function tokenRoutes(app: FastifyInstance, svc: ManagerService, db: Datab
   r.post(
     '/v1/tokens',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'token.create',
         tags: ['tokens'],
@@ -51,6 +53,7 @@ export function tokenRoutes(app: FastifyInstance, svc: ManagerService, db: Datab
       authorize(c, 'token.create');
       if (!mayGrant(c.principal, { role, ...(tenant ? { tenant } : {}), ...(project ? { project } : {}) }))
         throw forbidden(`a ${c.principal.role} token cannot create a ${role} token for this scope`);
+      const expiresAt = mintedTokenExpiry(c.principal.expiresAt, expiresInSeconds, Date.now());
       const ids = await svc.scopeIds(tenant, project);
       const token = generateToken();
       const row = await db.transaction(async (tx) => {
@@ -60,7 +63,7 @@ export function tokenRoutes(app: FastifyInstance, svc: ManagerService, db: Datab
           role,
           tenantId: ids.tenantId ?? null,
           projectId: ids.projectId ?? null,
-          expiresAt: expiresInSeconds ? new Date(Date.now() + expiresInSeconds * 1000).toISOString() : null,
+          expiresAt,
           createdBy: c.principal.tokenId ?? null,
         });
         await appendAudit(tx, {
@@ -82,6 +85,7 @@ export function tokenRoutes(app: FastifyInstance, svc: ManagerService, db: Datab
   r.get(
     '/v1/tokens',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'token.list',
         tags: ['tokens'],
@@ -101,6 +105,7 @@ export function tokenRoutes(app: FastifyInstance, svc: ManagerService, db: Datab
   r.delete(
     '/v1/tokens/:id',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'token.revoke',
         tags: ['tokens'],
@@ -146,6 +151,7 @@ export function tokenRoutes(app: FastifyInstance, svc: ManagerService, db: Datab
   r.get(
     '/v1/audit',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'audit.read',
         tags: ['audit'],

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { API_TOKEN_PATTERN } from '../../platform/config.ts';
 
 /**
  * Opaque API tokens: `kop_` + 32 random bytes (base64url). Only the SHA-256 of a token is stored;
@@ -24,7 +25,7 @@ export function bearerToken(header: string | undefined): string | undefined {
 
 /** `kop_` and 32 to 128 base64url characters: what kubeOP generates, or an operator may supply. */
 export function looksLikeApiToken(token: string): boolean {
-  return /^kop_[A-Za-z0-9_-]{32,128}$/.test(token);
+  return API_TOKEN_PATTERN.test(token);
 }
 
 /** Constant-time comparison of two digests. */

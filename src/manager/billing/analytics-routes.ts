@@ -18,6 +18,7 @@ export function analyticsRoutes(app: FastifyInstance, svc: BillingService): void
   r.get(
     '/v1/analytics/usage',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'analytics.read',
         tags,
@@ -44,6 +45,7 @@ export function analyticsRoutes(app: FastifyInstance, svc: BillingService): void
   r.get(
     '/v1/analytics/top',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'analytics.read',
         tags,

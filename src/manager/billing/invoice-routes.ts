@@ -21,6 +21,7 @@ export function invoiceRoutes(app: FastifyInstance, svc: BillingService): void {
   r.post(
     '/v1/invoices',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'invoice.manage',
         tags,
@@ -49,6 +50,7 @@ export function invoiceRoutes(app: FastifyInstance, svc: BillingService): void {
   r.get(
     '/v1/invoices',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'invoice.list',
         tags,
@@ -86,6 +88,7 @@ export function invoiceRoutes(app: FastifyInstance, svc: BillingService): void {
   r.get(
     '/v1/invoices/:id',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'invoice.read',
         tags,
@@ -100,6 +103,7 @@ export function invoiceRoutes(app: FastifyInstance, svc: BillingService): void {
   r.get(
     '/v1/invoices/:id/csv',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'invoice.read',
         tags,
@@ -121,6 +125,7 @@ export function invoiceRoutes(app: FastifyInstance, svc: BillingService): void {
   r.get(
     '/v1/invoices/:id/html',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'invoice.read',
         tags,
@@ -142,6 +147,7 @@ export function invoiceRoutes(app: FastifyInstance, svc: BillingService): void {
   r.post(
     '/v1/invoices/:id/finalize',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'invoice.manage',
         tags,
@@ -164,6 +170,7 @@ export function invoiceRoutes(app: FastifyInstance, svc: BillingService): void {
     r.route({
       method,
       url: '/v1/invoices/:id',
+      config: { public: false },
       schema: {
         hide: true,
         tags,
@@ -184,6 +191,7 @@ export function invoiceRoutes(app: FastifyInstance, svc: BillingService): void {
   r.delete(
     '/v1/invoices/:id',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'invoice.manage',
         tags,

@@ -49,6 +49,7 @@ export function planRoutes(app: FastifyInstance, svc: BillingService): void {
   r.get(
     '/v1/plans',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'plan.read',
         tags,
@@ -66,6 +67,7 @@ export function planRoutes(app: FastifyInstance, svc: BillingService): void {
     '/v1/plans',
     {
       preValidation: priceDecimals,
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'plan.manage',
         tags,
@@ -80,6 +82,7 @@ export function planRoutes(app: FastifyInstance, svc: BillingService): void {
   r.get(
     '/v1/plans/:plan',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'plan.read',
         tags,
@@ -95,6 +98,7 @@ export function planRoutes(app: FastifyInstance, svc: BillingService): void {
     '/v1/plans/:plan/versions',
     {
       preValidation: priceDecimals,
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'plan.manage',
         tags,
@@ -112,6 +116,7 @@ export function planRoutes(app: FastifyInstance, svc: BillingService): void {
   r.delete(
     '/v1/plans/:plan',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'plan.manage',
         tags,
@@ -129,6 +134,7 @@ export function planRoutes(app: FastifyInstance, svc: BillingService): void {
   r.get(
     '/v1/tenants/:tenant/plan',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'plan.assignments',
         tags,
@@ -143,6 +149,7 @@ export function planRoutes(app: FastifyInstance, svc: BillingService): void {
   r.put(
     '/v1/tenants/:tenant/plan',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'plan.assign',
         tags,

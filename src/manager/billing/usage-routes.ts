@@ -16,6 +16,7 @@ export function usageRoutes(app: FastifyInstance, svc: BillingService): void {
     {
       bodyLimit: 4 * 1024 * 1024,
       preValidation: decimalsAsStrings(['quantity']),
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'usage.ingest',
         tags: ['usage'],
@@ -29,6 +30,7 @@ export function usageRoutes(app: FastifyInstance, svc: BillingService): void {
   r.post(
     `${USAGE_EVENTS_PATH}/void`,
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'usage.void',
         tags: ['usage'],

@@ -46,6 +46,7 @@ export function clusterRoutes(app: FastifyInstance, svc: ClusterService): void {
   r.get(
     '/v1/clusters',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'cluster.read',
         tags: ['clusters'],
@@ -73,6 +74,7 @@ export function clusterRoutes(app: FastifyInstance, svc: ClusterService): void {
     {
       // The body carries credentials: never log it, whatever the log level.
       logLevel: 'warn',
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'cluster.manage',
         tags: ['clusters'],
@@ -91,6 +93,7 @@ export function clusterRoutes(app: FastifyInstance, svc: ClusterService): void {
   r.get(
     '/v1/clusters/:cluster',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'cluster.read',
         tags: ['clusters'],
@@ -105,6 +108,7 @@ export function clusterRoutes(app: FastifyInstance, svc: ClusterService): void {
   r.post(
     '/v1/clusters/:cluster/check',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'cluster.manage',
         tags: ['clusters'],
@@ -122,6 +126,7 @@ export function clusterRoutes(app: FastifyInstance, svc: ClusterService): void {
   r.delete(
     '/v1/clusters/:cluster',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'cluster.manage',
         tags: ['clusters'],
@@ -140,6 +145,7 @@ export function clusterRoutes(app: FastifyInstance, svc: ClusterService): void {
   r.post(
     '/v1/tenants/:tenant/projects/:project/kubeconfig',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'project.kubeconfig',
         tags: ['projects'],

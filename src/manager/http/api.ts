@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '../../db/database.ts';
 import type { Logger } from '../../platform/logging.ts';
+import { isPublic, markPublic, undeclaredRoutes } from '../../platform/public-routes.ts';
 import { authenticate } from '../access/authenticate.ts';
 import { createOidcAuthenticator, type OidcSettings } from '../access/oidc.ts';
 import { enforceCelRules, refuseRemovedFields, refuseUnstorableInput } from './common.ts';
@@ -23,7 +24,7 @@ import { managerService } from '../tenancy/service.ts';
 export interface ManagerApiOptions {
   db: Database;
   logger: Logger;
-  /** Requests per minute per token (per client address before authentication). */
+  /** Requests per minute per token, or per client address without a valid token. */
   rateLimitPerMinute: number;
   version: string;
   /** Optional OIDC sign-in (bearer JWTs of one issuer); API tokens keep working beside it. */
@@ -39,7 +40,8 @@ export interface ManagerApiOptions {
 
 /**
  * The manager's REST API on the service kit's Fastify instance: OpenAPI 3.1 at /openapi.json and a
- * docs page at /docs, bearer-token authentication on everything under /v1, per-token rate limits.
+ * docs page at /docs, bearer-token authentication on every route not declared public, per-token rate
+ * limits.
  */
 export async function registerManagerApi(app: FastifyInstance, opts: ManagerApiOptions): Promise<void> {
   await app.register(swagger, {
@@ -64,8 +66,18 @@ export async function registerManagerApi(app: FastifyInstance, opts: ManagerApiO
     },
     hideUntagged: true,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // The docs page and its assets are public; swagger-ui's routes cannot say so themselves.
+  await app.register(async (docs) => {
+    docs.addHook('onRoute', markPublic);
+    await docs.register(swaggerUi, { routePrefix: '/docs' });
+  });
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  // Every route says whether it is public; one that does not stops the manager at start.
+  app.addHook('onReady', async () => {
+    const undeclared = undeclaredRoutes(app);
+    if (undeclared.length > 0)
+      throw new Error(`routes must declare config.public (true or false): ${undeclared.join(', ')}`);
+  });
 
   // An empty body sent as JSON is no body: clients that set `content-type: application/json` on
   // every request (a DELETE included) are not refused. Anything else is Fastify's own parser.
@@ -77,16 +89,28 @@ export async function registerManagerApi(app: FastifyInstance, opts: ManagerApiO
   });
 
   const oidc = opts.oidc ? createOidcAuthenticator(opts.oidc) : undefined;
+  // Authentication is keyed on the route the request reached, not its raw path (`/%761/tenants` is
+  // `/v1/tenants`). A failure is held until preParsing, so the rate limit (a route-level onRequest
+  // hook, after this one) counts the request first: requests without a valid token are limited per
+  // client address, and every request counts, whatever validation later says of it.
+  const authFailures = new WeakMap<object, unknown>();
   app.addHook('onRequest', async (req) => {
-    if (!req.url.startsWith('/v1/')) return;
-    req.principal = await authenticate(opts.db, req.headers.authorization, oidc);
+    if (isPublic(req)) return;
+    try {
+      req.principal = await authenticate(opts.db, req.headers.authorization, oidc);
+    } catch (err) {
+      authFailures.set(req, err);
+    }
+  });
+  app.addHook('preParsing', async (req) => {
+    if (authFailures.has(req)) throw authFailures.get(req);
   });
   await app.register(rateLimit, {
-    hook: 'preHandler',
+    hook: 'onRequest',
     max: opts.rateLimitPerMinute,
     timeWindow: 60_000,
-    keyGenerator: (req) => req.principal?.tokenId ?? req.principal?.actor ?? req.ip,
-    allowList: (req) => !req.url.startsWith('/v1/'),
+    keyGenerator: (req) => req.principal?.tokenId ?? req.principal?.actor ?? `address:${req.ip}`,
+    allowList: (req) => req.routeOptions.config.public === true,
     errorResponseBuilder: (_req, ctx) => ({
       statusCode: 429,
       code: 'KUBEOP_ERR_RATE_LIMITED',

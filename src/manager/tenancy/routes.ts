@@ -45,6 +45,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
   r.get(
     '/v1/tenants',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'tenant.list',
         tags: ['tenants'],
@@ -65,6 +66,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
   r.post(
     '/v1/tenants',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'tenant.create',
         tags: ['tenants'],
@@ -85,6 +87,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
   r.get(
     '/v1/tenants/:tenant',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'tenant.read',
         tags: ['tenants'],
@@ -103,6 +106,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
   r.put(
     '/v1/tenants/:tenant',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'tenant.update',
         tags: ['tenants'],
@@ -122,6 +126,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
   r.delete(
     '/v1/tenants/:tenant',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'tenant.delete',
         tags: ['tenants'],
@@ -146,6 +151,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
   r.get(
     '/v1/tenants/:tenant/projects',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'project.list',
         tags: ['projects'],
@@ -170,6 +176,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
   r.post(
     '/v1/tenants/:tenant/projects',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'project.create',
         tags: ['projects'],
@@ -198,6 +205,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
   r.get(
     '/v1/tenants/:tenant/projects/:project',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'project.read',
         tags: ['projects'],
@@ -216,6 +224,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
   r.put(
     '/v1/tenants/:tenant/projects/:project',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'project.update',
         tags: ['projects'],
@@ -241,6 +250,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
   r.delete(
     '/v1/tenants/:tenant/projects/:project',
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'project.delete',
         tags: ['projects'],
@@ -265,6 +275,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
   r.get(
     appsPath,
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'app.read',
         tags: ['apps'],
@@ -289,6 +300,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
   r.post(
     appsPath,
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'app.write',
         tags: ['apps'],
@@ -317,6 +329,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
   r.get(
     `${appsPath}/:app`,
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'app.read',
         tags: ['apps'],
@@ -335,6 +348,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
   r.put(
     `${appsPath}/:app`,
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'app.write',
         tags: ['apps'],
@@ -361,6 +375,7 @@ export function resourceRoutes(app: FastifyInstance, svc: ManagerService, db: Da
   r.delete(
     `${appsPath}/:app`,
     {
+      config: { public: false },
       schema: {
         'x-kubeop-action': 'app.write',
         tags: ['apps'],

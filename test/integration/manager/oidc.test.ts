@@ -140,7 +140,7 @@ describe.each(drivers)('OIDC sign-in to the manager API on $name', ({ open }) =>
       method: 'POST',
       url: '/v1/tokens',
       headers: tenantAdminA,
-      payload: { name: 'ci', role: 'tenant-admin', tenant: 'tenant-a' },
+      payload: { name: 'ci', role: 'tenant-admin', tenant: 'tenant-a', expiresInSeconds: 240 },
     });
     expect(created.statusCode).toBe(201);
     const res = await app.inject({
@@ -148,5 +148,22 @@ describe.each(drivers)('OIDC sign-in to the manager API on $name', ({ open }) =>
       headers: bearer((created.json() as { token: string }).token),
     });
     expect(res.statusCode).toBe(200);
+  });
+
+  it('a token minted with a JWT ends no later than the JWT (5 minutes here)', async () => {
+    const count = async () =>
+      (await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM api_tokens')).rows[0]!.n;
+    const before = await count();
+    for (const extra of [{}, { expiresInSeconds: 3600 }]) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/tokens',
+        headers: tenantAdminA,
+        payload: { name: 'forever', role: 'tenant-admin', tenant: 'tenant-a', ...extra },
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'KUBEOP_ERR_TOKEN_EXPIRY' });
+    }
+    expect(await count()).toBe(before);
   });
 });

@@ -60,6 +60,20 @@ describe('kubeop executable errors', () => {
     expect(oneLine(r.stderr)).toMatch(/KUBEOP_SHUTDOWN_TIMEOUT_SECONDS="forever" is invalid/);
   });
 
+  it('a malformed KUBEOP_BOOTSTRAP_TOKEN is a configuration error: exit 2, one line, the value hidden', async () => {
+    const given = 'kop_tooShort';
+    const r = await runKubeop(['manager'], {
+      KUBEOP_HTTP_ADDR: '127.0.0.1:0',
+      KUBEOP_DATA_DIR: tempDir(),
+      KUBEOP_BOOTSTRAP_TOKEN: given,
+    });
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toBe(
+      'kubeop: KUBEOP_BOOTSTRAP_TOKEN=(value hidden) is invalid: expected "kop_" followed by 32 to 128 base64url characters (A-Z, a-z, 0-9, "_", "-"), for example kop_$(openssl rand -hex 24)',
+    );
+    expect(r.stderr + r.stdout).not.toContain(given);
+  });
+
   it('the operator without a cluster stops with one line saying how to configure one', async () => {
     const r = await runKubeop(['operator'], { KUBEOP_HTTP_ADDR: '127.0.0.1:0', HOME: '/nonexistent' });
     expect(r.code).toBe(1);
@@ -310,7 +324,7 @@ describe('kubeop manager API', () => {
     }
   });
 
-  it('takes the bootstrap token from KUBEOP_BOOTSTRAP_TOKEN and refuses a malformed one', async () => {
+  it('takes the bootstrap token from KUBEOP_BOOTSTRAP_TOKEN', async () => {
     const given = 'kop_' + 'a'.repeat(40);
     const svc = await startKubeop(['manager'], {
       KUBEOP_HTTP_ADDR: '127.0.0.1:0',
@@ -325,14 +339,6 @@ describe('kubeop manager API', () => {
     } finally {
       await svc.stop();
     }
-    const bad = await runKubeop(['manager'], {
-      KUBEOP_HTTP_ADDR: '127.0.0.1:0',
-      KUBEOP_DATA_DIR: tempDir(),
-      KUBEOP_BOOTSTRAP_TOKEN: 'short',
-    });
-    expect(bad.code).toBe(1);
-    expect(oneLine(bad.stderr)).toBe(
-      'kubeop: KUBEOP_BOOTSTRAP_TOKEN must be "kop_" followed by 32 to 128 base64url characters',
-    );
+    // A malformed one is a configuration error (exit 2): see 'kubeop executable errors' above.
   });
 });
