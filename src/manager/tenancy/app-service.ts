@@ -1,34 +1,15 @@
-import type { Database, Queryable } from '../../db/database.ts';
-import type { AppSpec } from '../../schemas/crds/app.ts';
+import type { Database } from '../../db/database.ts';
 import { appCr } from '../outbox/crs.ts';
+import type { AppSpec } from '../../schemas/crds/app.ts';
 import { alreadyExists, isUniqueViolation, notFound, preconditionFailed } from '../http/errors.ts';
 import { auditSuccess } from '../access/audit-store.ts';
 import { enqueueOutbox } from '../outbox/store.ts';
+import { applyApp } from './cr-changes.ts';
 import { apps, checkVersion, decodeCursor, page, projectOrThrow } from './lookup.ts';
 import type { Call } from './service.ts';
 
 /** A project's apps: each change commits with its audit entry and the outbox entry for the project's cluster. */
 export function appService(db: Database) {
-  /** The outbox entry that applies an App's CR on its project's cluster (create and update alike). */
-  const queueAppApply = (
-    tx: Queryable,
-    tenant: string,
-    project: string,
-    name: string,
-    spec: AppSpec,
-    clusterId: string | null,
-  ) => {
-    const cr = appCr(tenant, project, name, spec);
-    return enqueueOutbox(tx, {
-      kind: 'App',
-      name,
-      namespace: cr.metadata.namespace,
-      operation: 'apply',
-      payload: cr,
-      clusterId,
-    });
-  };
-
   return {
     async listApps(call: Call, tenant: string, project: string, opts: { limit: number; cursor?: string }) {
       const { project: p } = await projectOrThrow(db, call, tenant, project, 'app.read');
@@ -53,7 +34,7 @@ export function appService(db: Database) {
           const { tenant: t, project: p } = await projectOrThrow(tx, call, tenant, project, 'app.write');
           const row = await apps.insert(tx, name, spec, p.id);
           await auditSuccess(tx, call, 'create', 'app', `${project}/${name}`, t.id);
-          await queueAppApply(tx, tenant, project, name, spec, p.clusterId ?? null);
+          await applyApp(tx, tenant, project, name, spec, p.clusterId ?? null);
           return row;
         });
       } catch (err) {
@@ -78,7 +59,7 @@ export function appService(db: Database) {
         const updated = await apps.updateSpec(tx, row.id, spec, row.version);
         if (!updated) throw preconditionFailed('app', name);
         await auditSuccess(tx, call, 'update', 'app', `${project}/${name}`, t.id);
-        await queueAppApply(tx, tenant, project, name, spec, p.clusterId ?? null);
+        await applyApp(tx, tenant, project, name, spec, p.clusterId ?? null);
         return updated;
       });
     },

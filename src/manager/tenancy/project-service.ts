@@ -1,7 +1,6 @@
 import type { Database, Queryable } from '../../db/database.ts';
 import { authorize } from '../access/authorize.ts';
 import { decide, listTarget } from '../access/policy.ts';
-import { projectCr, tenantCr } from '../outbox/crs.ts';
 import {
   alreadyExists,
   badRequest,
@@ -12,6 +11,7 @@ import {
 import { auditSuccess } from '../access/audit-store.ts';
 import { defaultPlacement } from '../clusters/store.ts';
 import { enqueueOutbox } from '../outbox/store.ts';
+import { applyProject, applyTenant } from './cr-changes.ts';
 import {
   checkVersion,
   decodeCursor,
@@ -70,22 +70,10 @@ export function projectService(db: Database) {
           if (clusterId) {
             await tx.query('UPDATE projects SET cluster_id = $2 WHERE id = $1', [inserted.id, clusterId]);
             // The cluster may not have the tenant yet (placed there for the first time).
-            await enqueueOutbox(tx, {
-              kind: 'Tenant',
-              name: tenant,
-              operation: 'apply',
-              payload: tenantCr(tenant, t.spec),
-              clusterId,
-            });
+            await applyTenant(tx, tenant, t.spec, clusterId);
           }
           await auditSuccess(tx, call, 'create', 'project', name, t.id);
-          await enqueueOutbox(tx, {
-            kind: 'Project',
-            name,
-            operation: 'apply',
-            payload: projectCr(tenant, name, spec),
-            clusterId,
-          });
+          await applyProject(tx, tenant, name, spec, clusterId);
           return (await projects.getById(tx, inserted.id))!;
         });
       } catch (err) {
@@ -101,13 +89,7 @@ export function projectService(db: Database) {
         const updated = await projects.updateSpec(tx, project.id, spec, project.version);
         if (!updated) throw preconditionFailed('project', name);
         await auditSuccess(tx, call, 'update', 'project', name, t.id);
-        await enqueueOutbox(tx, {
-          kind: 'Project',
-          name,
-          operation: 'apply',
-          payload: projectCr(tenant, name, spec),
-          clusterId: project.clusterId ?? null,
-        });
+        await applyProject(tx, tenant, name, spec, project.clusterId ?? null);
         return updated;
       });
     },

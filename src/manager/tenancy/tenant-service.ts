@@ -2,10 +2,10 @@ import type { Database } from '../../db/database.ts';
 import type { TenantSpec } from '../../schemas/crds/tenant.ts';
 import { authorize } from '../access/authorize.ts';
 import { confinement, decide } from '../access/policy.ts';
-import { tenantCr } from '../outbox/crs.ts';
 import { alreadyExists, conflict, isUniqueViolation, notFound, preconditionFailed } from '../http/errors.ts';
 import { auditSuccess } from '../access/audit-store.ts';
 import { enqueueEverywhere } from '../outbox/store.ts';
+import { applyTenantEverywhere } from './cr-changes.ts';
 import { checkVersion, decodeCursor, page, tenantOrThrow, tenants } from './lookup.ts';
 import type { Call } from './service.ts';
 
@@ -36,12 +36,7 @@ export function tenantService(db: Database) {
         return await db.transaction(async (tx) => {
           const row = await tenants.insert(tx, name, spec);
           await auditSuccess(tx, call, 'create', 'tenant', name, row.id);
-          await enqueueEverywhere(tx, {
-            kind: 'Tenant',
-            name,
-            operation: 'apply',
-            payload: tenantCr(name, spec),
-          });
+          await applyTenantEverywhere(tx, name, spec);
           return row;
         });
       } catch (err) {
@@ -59,12 +54,7 @@ export function tenantService(db: Database) {
         const updated = await tenants.updateSpec(tx, row.id, spec, row.version);
         if (!updated) throw preconditionFailed('tenant', name);
         await auditSuccess(tx, call, 'update', 'tenant', name, row.id);
-        await enqueueEverywhere(tx, {
-          kind: 'Tenant',
-          name,
-          operation: 'apply',
-          payload: tenantCr(name, spec),
-        });
+        await applyTenantEverywhere(tx, name, spec);
         return updated;
       });
     },
