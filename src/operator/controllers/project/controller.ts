@@ -165,13 +165,17 @@ export function projectReconciler(deps: ProjectReconcilerDeps): (key: string) =>
     });
   };
 
-  /** Status only: the project cannot be brought to its desired state yet, and why. */
-  const notReady = (project: Project, reason: string, message: string) =>
-    writeStatus(project, {
+  /**
+   * Status only: the project cannot be brought to its desired state yet, and why. A function
+   * declaration, like the other helpers here: they sit after the factory's `return` and are hoisted.
+   */
+  function notReady(project: Project, reason: string, message: string): Promise<void> {
+    return writeStatus(project, {
       ...project.status,
       observedGeneration: project.metadata.generation ?? 0,
       conditions: ready(project, 'False', reason, message),
     });
+  }
 
   async function applyProject(project: Project, namespace: string): Promise<Result> {
     const tenantName = project.spec.tenantRef.name;
