@@ -1,10 +1,26 @@
-import { currencyExponent, formatDecimal } from '../../domain/billing/decimal.ts';
+import { currencyExponent, formatDecimal, formatMoney } from '../../domain/billing/decimal.ts';
 import { hourToIso } from '../../domain/billing/hours.ts';
 import type { InvoiceResource } from '../../schemas/billing.ts';
 import type { InvoiceRow, StoredLine } from './invoice-store.ts';
 
 /** Decimal text from the database without insignificant zeros: "0.030000000000" → "0.03". */
 const trim = (d: string) => (d.includes('.') ? d.replace(/0+$/, '').replace(/\.$/, '') : d);
+
+/** An invoice without its lines, as lists show it: the total as a decimal string in major units. */
+export function invoiceSummary(inv: InvoiceRow) {
+  return {
+    id: inv.id,
+    number: inv.number,
+    tenant: inv.tenant,
+    status: inv.status,
+    periodStart: hourToIso(inv.periodStart),
+    periodEnd: hourToIso(inv.periodEnd),
+    currency: inv.currency,
+    total: formatMoney({ minor: inv.total, currency: inv.currency }),
+    createdAt: inv.createdAt,
+    finalizedAt: inv.finalizedAt,
+  };
+}
 
 /** The API view of an invoice: amounts as decimal strings in major units, next to their currency. */
 export function invoiceView(
@@ -15,22 +31,13 @@ export function invoiceView(
   const exp = currencyExponent(inv.currency);
   const money = (minor: bigint) => formatDecimal(minor, exp, exp);
   return {
-    id: inv.id,
-    number: inv.number,
-    tenant: inv.tenant,
-    status: inv.status,
-    periodStart: hourToIso(inv.periodStart).replace('.000Z', 'Z'),
-    periodEnd: hourToIso(inv.periodEnd).replace('.000Z', 'Z'),
-    currency: inv.currency,
-    total: money(inv.total),
-    createdAt: inv.createdAt,
-    finalizedAt: inv.finalizedAt,
+    ...invoiceSummary(inv),
     lines: lines.map((l) => ({
       kind: l.kind,
       project: l.project,
       item: l.item,
       plan: l.plan,
-      planVersion: hourToIso(l.planVersion).replace('.000Z', 'Z'),
+      planVersion: hourToIso(l.planVersion),
       quantity: trim(l.quantity),
       unit: l.unit,
       unitPrice: trim(l.unitPrice),

@@ -1,13 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { formatMoney } from '../../domain/billing/decimal.ts';
-import { hourToIso } from '../../domain/billing/hours.ts';
 import { ApiError } from '../../platform/problem.ts';
 import { forRequest } from '../../schemas/api.ts';
 import { CreateInvoice, InvoiceQuery, InvoiceResource, InvoiceSummary } from '../../schemas/billing.ts';
 import type { BillingService } from './service.ts';
-import { invoiceCsv, invoiceHtml } from './invoice-render.ts';
+import { invoiceCsv, invoiceHtml, invoiceSummary } from './invoice-render.ts';
 import { call, problems, standardProblems } from '../http/common.ts';
 
 const InvoiceParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
@@ -69,18 +67,7 @@ export function invoiceRoutes(app: FastifyInstance, svc: BillingService): void {
         ...(req.query.status ? { status: req.query.status } : {}),
       });
       return {
-        items: rows.map((i) => ({
-          id: i.id,
-          number: i.number,
-          tenant: i.tenant,
-          status: i.status,
-          periodStart: hourToIso(i.periodStart).replace('.000Z', 'Z'),
-          periodEnd: hourToIso(i.periodEnd).replace('.000Z', 'Z'),
-          currency: i.currency,
-          total: formatMoney({ minor: i.total, currency: i.currency }),
-          createdAt: i.createdAt,
-          finalizedAt: i.finalizedAt,
-        })),
+        items: rows.map((row) => invoiceSummary(row)),
       };
     },
   );

@@ -20,7 +20,6 @@ import { decimalsAsStrings } from '../http/decimals.ts';
 const priceDecimals = decimalsAsStrings(['unitPrice', 'included', 'monthlyAmount']);
 
 const PlanParams = Type.Object({ plan: Type.String({ maxLength: 63 }) });
-const iso = (hour: number) => hourToIso(hour).replace('.000Z', 'Z');
 
 export function planView(p: PlanRow) {
   return {
@@ -29,7 +28,7 @@ export function planView(p: PlanRow) {
     description: p.description,
     createdAt: p.createdAt,
     versions: p.versions.map((v) => ({
-      effectiveFrom: iso(v.effectiveFrom),
+      effectiveFrom: hourToIso(v.effectiveFrom),
       prices: v.prices.map((x) => ({
         meter: x.meter,
         unit: meter(x.meter).priceUnit,
