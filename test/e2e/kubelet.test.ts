@@ -107,47 +107,25 @@ describe.skipIf(!kubeconfigPath)('the e2e cluster kubelet endpoint', () => {
   });
 
   it('runs kubectl exec with stdout, stderr, stdin and the exit status', async () => {
+    /** `kubectl exec` into the app container of the test pod. */
+    const execInApp = (command: string[], input?: string, flags: string[] = []) =>
+      kubectl(['exec', ...flags, '-n', ns.name, 'web', '-c', 'app', '--', ...command], input);
     const { stdout } = await eventually('exec answers', async () =>
-      kubectl(['exec', '-n', ns.name, 'web', '-c', 'app', '--', 'sh', '-c', 'pwd; echo "$KUBEOP_TEST_EXEC"']),
+      execInApp(['sh', '-c', 'pwd; echo "$KUBEOP_TEST_EXEC"']),
     );
     expect(stdout.split('\n')).toEqual([exec.workDir, ns.name, '']);
-    const split = await kubectl([
-      'exec',
-      '-n',
-      ns.name,
-      'web',
-      '-c',
-      'app',
-      '--',
-      'sh',
-      '-c',
-      'echo out; echo err >&2',
-    ]);
+    const split = await execInApp(['sh', '-c', 'echo out; echo err >&2']);
     expect(split.stdout).toBe('out\n');
     expect(split.stderr).toBe('err\n');
     // A real kubelet reports NonZeroExitCode with the code; kwok 0.8 reports the same end as a
     // failure whose message carries it (see test/support/kubelet.ts).
-    const failed = await kubectl([
-      'exec',
-      '-n',
-      ns.name,
-      'web',
-      '-c',
-      'app',
-      '--',
-      'sh',
-      '-c',
-      'exit 3',
-    ]).then(
+    const failed = await execInApp(['sh', '-c', 'exit 3']).then(
       () => undefined,
       (e: Error & { code?: number; stderr?: string }) => e,
     );
     expect(failed?.code).toBe(1);
     expect(failed?.stderr).toContain('exit status 3');
-    const { stdout: echoed } = await kubectl(
-      ['exec', '-i', '-n', ns.name, 'web', '-c', 'app', '--', 'head', '-n1'],
-      'typed in\n',
-    );
+    const { stdout: echoed } = await execInApp(['head', '-n1'], 'typed in\n', ['-i']);
     expect(echoed).toBe('typed in\n');
   });
 });
